@@ -1,0 +1,104 @@
+"""Admin for tickets: reading and reference data. State changes go through tickets.services."""
+
+from django.contrib import admin
+
+from .models import Attachment, Category, Queue, Ticket, TicketEvent, TimeEntry
+
+
+@admin.register(Queue)
+class QueueAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "email")
+    search_fields = ("name", "email")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "client_visible")
+    list_filter = ("client_visible",)
+    search_fields = ("name",)
+    prepopulated_fields = {"slug": ("name",)}
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TicketEventInline(ReadOnlyInline):
+    model = TicketEvent
+    fields = ("created_at", "kind", "actor", "author", "public", "body")
+    readonly_fields = fields
+
+
+class TimeEntryInline(ReadOnlyInline):
+    model = TimeEntry
+    fields = ("work_date", "technician", "minutes", "billable", "note")
+    readonly_fields = fields
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    """Tickets are read here; their state changes only through the services (timeline, SLA)."""
+
+    list_display = (
+        "reference",
+        "subject",
+        "client",
+        "status",
+        "priority",
+        "assignee",
+        "source",
+        "created_at",
+    )
+    list_filter = ("status", "priority", "source", "queue", "category", "client")
+    search_fields = ("number", "subject", "description", "client__name")
+    date_hierarchy = "created_at"
+    list_select_related = ("client", "assignee")
+    inlines = [TicketEventInline, TimeEntryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "kind", "actor", "author", "public", "created_at")
+    list_filter = ("kind", "actor", "public")
+    search_fields = ("ticket__number", "body")
+    list_select_related = ("ticket", "author")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "ticket", "content_type", "size", "uploaded_by", "created_at")
+    list_filter = ("content_type",)
+    search_fields = ("original_name", "ticket__number")
+    readonly_fields = ("file", "client", "ticket", "event", "size", "content_type")
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(admin.ModelAdmin):
+    list_display = ("ticket", "technician", "minutes", "billable", "work_date")
+    list_filter = ("billable", "technician", "client")
+    search_fields = ("ticket__number", "note")
+    date_hierarchy = "work_date"
+    readonly_fields = ("client", "ticket", "technician")
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,436 @@
+"""Tickets, their append-only timeline, attachments and time logged against them.
+
+Rows here are written only by ``tickets.services``; nothing else changes a ticket's state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contracts.models import Priority, TicketStatus
+from msp_portal.core.tenancy import StaffOnlyQuerySet, TenantQuerySet
+
+
+class Impact(models.IntegerChoices):
+    HIGH = 1, _("The whole company or a critical service")
+    MEDIUM = 2, _("A team, a site or an important service")
+    LOW = 3, _("One person")
+
+
+class Urgency(models.IntegerChoices):
+    HIGH = 1, _("Work is stopped")
+    MEDIUM = 2, _("Work is degraded")
+    LOW = 3, _("It can wait")
+
+
+# ITIL-style matrix: impact x urgency -> priority. Both axes run 1 (high) to 3 (low).
+PRIORITY_MATRIX: dict[tuple[int, int], str] = {
+    (1, 1): Priority.P1, (1, 2): Priority.P2, (1, 3): Priority.P3,
+    (2, 1): Priority.P2, (2, 2): Priority.P3, (2, 3): Priority.P4,
+    (3, 1): Priority.P3, (3, 2): Priority.P4, (3, 3): Priority.P4,
+}  # fmt: skip
+
+
+def priority_for(impact: int, urgency: int) -> str:
+    """The priority derived from impact and urgency."""
+    return PRIORITY_MATRIX[(int(impact), int(urgency))]
+
+
+class Queue(models.Model):
+    """A team's inbox of tickets (service desk, network, projects...)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    """What a ticket is about (hardware, e-mail, backup...)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    client_visible = models.BooleanField(_("offered in the portal"), default=True)
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TicketSequence(models.Model):
+    """The counter behind human ticket numbers; one row, locked while a ticket is numbered."""
+
+    name = models.CharField(max_length=30, unique=True, default="ticket")
+    last_value = models.PositiveBigIntegerField(default=1000)
+
+    class Meta:
+        verbose_name = _("ticket number sequence")
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_value}"
+
+
+class TicketQuerySet(TenantQuerySet):
+    def for_client_user(self, user) -> TicketQuerySet:
+        """A client user sees the tickets they opened, requested or are copied on."""
+        mine = Q(created_by=user)
+        contact = getattr(user, "contact", None)
+        if contact is not None:
+            copied = Ticket.cc_contacts.through.objects.filter(
+                ticket_id=OuterRef("pk"), contact_id=contact.pk
+            )
+            mine |= Q(contact_id=contact.pk) | Exists(copied)
+        return self.filter(mine)
+
+    def open(self) -> TicketQuerySet:
+        return self.exclude(status__in=Ticket.DONE_STATUSES)
+
+
+class Ticket(models.Model):
+    """A request or incident for one client, with its SLA clock and timeline."""
+
+    Status = TicketStatus
+    Priority = Priority
+    DONE_STATUSES = (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        PORTAL = "portal", _("Client portal")
+        EMAIL = "email", _("E-mail")
+        MONITORING = "monitoring", _("Monitoring")
+        API = "api", _("API")
+
+    number = models.PositiveBigIntegerField(_("number"), unique=True, editable=False)
+    client = models.ForeignKey(
+        "clients.Client",
+        verbose_name=_("client"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
+    )
+    contact = models.ForeignKey(
+        "clients.Contact",
+        verbose_name=_("requester"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    cc_contacts = models.ManyToManyField(
+        "clients.Contact", verbose_name=_("copied contacts"), blank=True, related_name="+"
+    )
+    asset = models.ForeignKey(
+        "clients.Asset",
+        verbose_name=_("asset"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        verbose_name=_("contract"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    queue = models.ForeignKey(
+        Queue,
+        verbose_name=_("queue"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    category = models.ForeignKey(
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tickets",
+    )
+    subject = models.CharField(_("subject"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=30, choices=TicketStatus.choices, default=TicketStatus.NEW
+    )
+    impact = models.PositiveSmallIntegerField(
+        _("impact"), choices=Impact.choices, default=Impact.LOW
+    )
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), choices=Urgency.choices, default=Urgency.MEDIUM
+    )
+    priority = models.CharField(
+        _("priority"),
+        max_length=2,
+        choices=Priority.choices,
+        default=Priority.P4,
+        editable=False,
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.STAFF
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), default=timezone.now)
+    first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client", "status"], name="ticket_client_status"),
+            models.Index(fields=["status", "priority"], name="ticket_status_priority"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            models.Index(fields=["created_at"], name="ticket_created_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="ticket_impact_urgency_range",
+                condition=Q(impact__gte=1, impact__lte=3, urgency__gte=1, urgency__lte=3),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("tickets:detail", args=[self.number])
+
+    @property
+    def reference(self) -> str:
+        """The number people quote: T-1234."""
+        return f"T-{self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in self.DONE_STATUSES
+
+    def get_portal_url(self) -> str:
+        return reverse("portal:ticket_detail", args=[self.number])
+
+
+class EventQuerySet(TenantQuerySet):
+    def for_client_admin(self, user) -> EventQuerySet:
+        return self.filter(public=True)
+
+    def for_client_user(self, user) -> EventQuerySet:
+        visible = Ticket.objects.for_user(user).values("pk")
+        return self.filter(public=True, ticket__in=visible)
+
+
+class TicketEvent(models.Model):
+    """One entry of a ticket's append-only timeline."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Ticket opened")
+        REPLY = "reply", _("Public reply")
+        NOTE = "note", _("Internal note")
+        STATUS = "status", _("Status change")
+        PRIORITY = "priority", _("Priority change")
+        ASSIGNMENT = "assignment", _("Assignment")
+        FIELD = "field", _("Field change")
+        TIME = "time", _("Time logged")
+        SLA = "sla", _("SLA event")
+        MONITORING = "monitoring", _("Monitoring event")
+
+    class Actor(models.TextChoices):
+        STAFF = "staff", _("MSP staff")
+        CLIENT = "client", _("Client")
+        SYSTEM = "system", _("System")
+
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="events"
+    )
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    actor = models.CharField(_("actor"), max_length=10, choices=Actor.choices)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    author_contact = models.ForeignKey(
+        "clients.Contact",
+        verbose_name=_("author contact"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The client's contact, for messages that came without a login (e-mail)."),
+    )
+    public = models.BooleanField(_("visible to the client"), default=True)
+    automated = models.BooleanField(_("automated"), default=False)
+    body = models.TextField(_("text"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket event")
+        verbose_name_plural = _("ticket events")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="event_ticket_at")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def author_name(self) -> str:
+        if self.author_id:
+            return str(self.author)
+        if self.author_contact_id:
+            return str(self.author_contact)
+        return str(_("System"))
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """Stored under a generated name: the client's name for it never reaches the disk."""
+    suffix = PurePath(filename).suffix.lower()[:10]
+    if not suffix[1:].isalnum():
+        suffix = ""
+    return f"attachments/{instance.client_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class AttachmentQuerySet(TenantQuerySet):
+    def for_client_admin(self, user) -> AttachmentQuerySet:
+        return self.filter(Q(event__isnull=True) | Q(event__public=True))
+
+    def for_client_user(self, user) -> AttachmentQuerySet:
+        visible = Ticket.objects.for_user(user).values("pk")
+        return self.for_client_admin(user).filter(ticket__in=visible)
+
+
+class Attachment(models.Model):
+    """A file attached to a ticket, or to one event of its timeline."""
+
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    event = models.ForeignKey(
+        TicketEvent,
+        verbose_name=_("event"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="attachments",
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100, blank=True)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class TimeEntryQuerySet(StaffOnlyQuerySet):
+    def for_client_admin(self, user) -> TimeEntryQuerySet:
+        return self  # the client's administrators see the hours consumed
+
+
+class TimeEntry(models.Model):
+    """Time a technician spent on a ticket."""
+
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="time_entries"
+    )
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("technician"),
+        on_delete=models.PROTECT,
+        related_name="time_entries",
+    )
+    minutes = models.PositiveIntegerField(
+        _("minutes"), validators=[MinValueValidator(1), MaxValueValidator(24 * 60)]
+    )
+    billable = models.BooleanField(_("billable"), default=True)
+    work_date = models.DateField(_("date worked"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("logged"), default=timezone.now)
+
+    objects = TimeEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("time entry")
+        verbose_name_plural = _("time entries")
+        ordering = ["-work_date", "-id"]
+        indexes = [models.Index(fields=["client", "work_date"], name="time_client_date")]
+        constraints = [
+            models.CheckConstraint(
+                name="time_entry_minutes_range", condition=Q(minutes__gt=0, minutes__lte=1440)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min - {self.ticket.reference}"

@@ -1,0 +1,449 @@
+"""Every change to a ticket: one function per action, atomic, written to the timeline.
+
+Views, the portal, mail ingestion, the API, monitoring alerts and management commands call
+these; none of them writes ticket rows itself. Each service locks the ticket row, applies the
+change, appends the matching ``TicketEvent`` and saves named fields, all in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clients.models import Asset, Client, Contact
+from contracts.models import Contract
+
+from .models import (
+    Category,
+    Impact,
+    Queue,
+    Ticket,
+    TicketEvent,
+    TicketSequence,
+    TimeEntry,
+    Urgency,
+    priority_for,
+)
+
+ACTIVE_STATUSES = frozenset(
+    {
+        Ticket.Status.NEW,
+        Ticket.Status.OPEN,
+        Ticket.Status.IN_PROGRESS,
+        Ticket.Status.WAITING_ON_CUSTOMER,
+        Ticket.Status.WAITING_ON_THIRD_PARTY,
+    }
+)
+
+
+def _actor(user) -> str:
+    if user is None:
+        return TicketEvent.Actor.SYSTEM
+    return TicketEvent.Actor.STAFF if user.is_msp_staff else TicketEvent.Actor.CLIENT
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    """The ticket row, re-read under a row lock for the rest of the transaction."""
+    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+
+
+def _record_event(
+    ticket: Ticket,
+    *,
+    kind: str,
+    at: dt.datetime,
+    author=None,
+    author_contact: Contact | None = None,
+    actor: str | None = None,
+    public: bool = True,
+    automated: bool = False,
+    body: str = "",
+    data: dict | None = None,
+) -> TicketEvent:
+    """Append one timeline entry; the single place where events are written."""
+    return TicketEvent.objects.create(
+        ticket=ticket,
+        client_id=ticket.client_id,
+        kind=kind,
+        actor=actor or _actor(author),
+        author=author,
+        author_contact=author_contact,
+        public=public,
+        automated=automated,
+        body=body,
+        data=data or {},
+        created_at=at,
+    )
+
+
+def _next_number() -> int:
+    """The next ticket number, from a counter row held locked until commit."""
+    updated = TicketSequence.objects.filter(name="ticket").update(last_value=F("last_value") + 1)
+    if not updated:
+        TicketSequence.objects.get_or_create(name="ticket")
+        TicketSequence.objects.filter(name="ticket").update(last_value=F("last_value") + 1)
+    return TicketSequence.objects.values_list("last_value", flat=True).get(name="ticket")
+
+
+def contract_for(client: Client, *, on: dt.date, asset: Asset | None = None) -> Contract | None:
+    """The client's contract in force on a day: one covering the asset first, else the newest."""
+    contracts = list(
+        Contract.objects.for_client(client).active_on(on).order_by("-start_date", "-pk")
+    )
+    if asset is not None and len(contracts) > 1:
+        covering = set(
+            Contract.covered_assets.through.objects.filter(
+                asset_id=asset.pk, contract_id__in=[c.pk for c in contracts]
+            ).values_list("contract_id", flat=True)
+        )
+        contracts.sort(key=lambda c: c.pk not in covering)
+    return contracts[0] if contracts else None
+
+
+def _check_assignee(assignee, client_id: int) -> None:
+    if assignee is None:
+        return
+    if not (assignee.is_active and assignee.is_msp_staff):
+        raise ValidationError({"assignee": _("Tickets can only be assigned to active MSP staff.")})
+    if not Client.objects.for_user(assignee).filter(pk=client_id).exists():
+        raise ValidationError({"assignee": _("This technician does not work for this client.")})
+
+
+def _check_belongs(client: Client, **objects) -> None:
+    errors = {
+        field: _("This %(field)s belongs to another client.") % {"field": field}
+        for field, obj in objects.items()
+        if obj is not None and obj.client_id != client.pk
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def ticket_open(
+    *,
+    client: Client,
+    subject: str,
+    source: str,
+    description: str = "",
+    created_by=None,
+    contact: Contact | None = None,
+    asset: Asset | None = None,
+    queue: Queue | None = None,
+    category: Category | None = None,
+    impact: int = Impact.LOW,
+    urgency: int = Urgency.MEDIUM,
+    assignee=None,
+    cc_contacts: Iterable[Contact] = (),
+    at: dt.datetime | None = None,
+) -> Ticket:
+    """Open a ticket: number it, attach the contract in force and start its timeline."""
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationError({"subject": _("Give the ticket a subject.")})
+    if source not in Ticket.Source.values:
+        raise ValidationError({"source": _("Unknown ticket source.")})
+    if created_by is not None and created_by.is_client_side and created_by.client_id != client.pk:
+        raise ValidationError({"client": _("You can only open tickets for your own company.")})
+    cc_contacts = list(cc_contacts)
+    _check_belongs(client, contact=contact, asset=asset)
+    for cc in cc_contacts:
+        _check_belongs(client, cc_contacts=cc)
+    _check_assignee(assignee, client.pk)
+    if contact is None and created_by is not None and created_by.is_client_side:
+        contact = getattr(created_by, "contact", None)
+
+    at = at or timezone.now()
+    local_day = timezone.localtime(at, ZoneInfo(client.time_zone)).date()
+    ticket = Ticket.objects.create(
+        number=_next_number(),
+        client=client,
+        contact=contact,
+        asset=asset,
+        contract=contract_for(client, on=local_day, asset=asset),
+        queue=queue,
+        category=category,
+        subject=subject[:255],
+        description=description,
+        status=Ticket.Status.NEW,
+        impact=impact,
+        urgency=urgency,
+        priority=priority_for(impact, urgency),
+        assignee=assignee,
+        source=source,
+        created_by=created_by,
+        created_at=at,
+        updated_at=at,
+    )
+    if cc_contacts:
+        ticket.cc_contacts.set(cc_contacts)
+    _record_event(
+        ticket,
+        kind=TicketEvent.Kind.CREATED,
+        at=at,
+        author=created_by,
+        actor=TicketEvent.Actor.SYSTEM if created_by is None else None,
+        body=description,
+        data={"source": source, "priority": ticket.priority},
+    )
+    return ticket
+
+
+def _set_status(ticket: Ticket, status: str, *, at: dt.datetime, by, reason: str = "") -> None:
+    """Change the status of a locked ticket, stamping resolution and closure times."""
+    previous = ticket.status
+    ticket.status = status
+    fields = ["status", "updated_at"]
+    if status == Ticket.Status.RESOLVED:
+        ticket.resolved_at = at
+        fields.append("resolved_at")
+    elif status == Ticket.Status.CLOSED:
+        ticket.closed_at = at
+        fields.append("closed_at")
+        if ticket.resolved_at is None:
+            ticket.resolved_at = at
+            fields.append("resolved_at")
+    elif previous == Ticket.Status.RESOLVED:
+        ticket.resolved_at = None  # reopened: the resolution clock resumes
+        fields.append("resolved_at")
+    ticket.updated_at = at
+    ticket.save(update_fields=fields)
+    _record_event(
+        ticket,
+        kind=TicketEvent.Kind.STATUS,
+        at=at,
+        author=by,
+        body=reason,
+        data={"from": previous, "to": status},
+    )
+
+
+def _ensure_not_closed(ticket: Ticket) -> None:
+    if ticket.status == Ticket.Status.CLOSED:
+        raise ValidationError(
+            _("Ticket %(ref)s is closed; open a new ticket instead.") % {"ref": ticket.reference}
+        )
+
+
+@transaction.atomic
+def ticket_reply(
+    *,
+    ticket: Ticket,
+    body: str,
+    author=None,
+    author_contact: Contact | None = None,
+    automated: bool = False,
+    at: dt.datetime | None = None,
+) -> TicketEvent:
+    """Add a public message; a client's message reopens a ticket waiting on them or resolved."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write a message before sending it.")})
+    ticket = _lock(ticket)
+    _ensure_not_closed(ticket)
+    at = at or timezone.now()
+    from_client = author_contact is not None or (author is not None and author.is_client_side)
+    if author is not None and author.is_client_side and author.client_id != ticket.client_id:
+        raise ValidationError(_("You can only reply to your own company's tickets."))
+    if author_contact is not None and author_contact.client_id != ticket.client_id:
+        raise ValidationError(_("This contact belongs to another client."))
+    event = _record_event(
+        ticket,
+        kind=TicketEvent.Kind.REPLY,
+        at=at,
+        author=author,
+        author_contact=author_contact,
+        actor=TicketEvent.Actor.CLIENT if from_client else None,
+        automated=automated,
+        body=body,
+    )
+    fields = ["updated_at"]
+    ticket.updated_at = at
+    if from_client:
+        if ticket.status in (Ticket.Status.WAITING_ON_CUSTOMER, Ticket.Status.RESOLVED):
+            _set_status(ticket, Ticket.Status.OPEN, at=at, by=None, reason=_("The client replied."))
+    elif author is not None and not automated:
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = at
+            fields.append("first_responded_at")
+        if ticket.status == Ticket.Status.NEW:
+            _set_status(ticket, Ticket.Status.OPEN, at=at, by=author)
+    ticket.save(update_fields=fields)
+    return event
+
+
+@transaction.atomic
+def ticket_add_note(
+    *, ticket: Ticket, body: str, author, at: dt.datetime | None = None
+) -> TicketEvent:
+    """Add an internal note, never shown to the client."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write the note before saving it.")})
+    if author is None or not author.is_msp_staff:
+        raise ValidationError(_("Only MSP staff can write internal notes."))
+    ticket = _lock(ticket)
+    at = at or timezone.now()
+    ticket.updated_at = at
+    ticket.save(update_fields=["updated_at"])
+    return _record_event(
+        ticket, kind=TicketEvent.Kind.NOTE, at=at, author=author, public=False, body=body
+    )
+
+
+@transaction.atomic
+def ticket_change_status(
+    *, ticket: Ticket, status: str, by, reason: str = "", at: dt.datetime | None = None
+) -> Ticket:
+    """Move a ticket to another status; closed is final."""
+    if status not in Ticket.Status.values:
+        raise ValidationError({"status": _("Unknown status.")})
+    ticket = _lock(ticket)
+    if ticket.status == status:
+        return ticket
+    _ensure_not_closed(ticket)
+    _set_status(ticket, status, at=at or timezone.now(), by=by, reason=reason)
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_priority(
+    *, ticket: Ticket, impact: int, urgency: int, by, at: dt.datetime | None = None
+) -> Ticket:
+    """Set impact and urgency; the priority follows from them."""
+    if impact not in Impact.values or urgency not in Urgency.values:
+        raise ValidationError(_("Impact and urgency must each be 1 (high), 2 or 3 (low)."))
+    ticket = _lock(ticket)
+    _ensure_not_closed(ticket)
+    priority = priority_for(impact, urgency)
+    if (ticket.impact, ticket.urgency) == (impact, urgency):
+        return ticket
+    at = at or timezone.now()
+    previous = ticket.priority
+    ticket.impact, ticket.urgency, ticket.priority = impact, urgency, priority
+    ticket.updated_at = at
+    ticket.save(update_fields=["impact", "urgency", "priority", "updated_at"])
+    _record_event(
+        ticket,
+        kind=TicketEvent.Kind.PRIORITY,
+        at=at,
+        author=by,
+        data={"from": previous, "to": priority, "impact": impact, "urgency": urgency},
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, by, at: dt.datetime | None = None) -> Ticket:
+    """Give the ticket to a technician, or take it back (assignee=None)."""
+    ticket = _lock(ticket)
+    _ensure_not_closed(ticket)
+    if ticket.assignee_id == getattr(assignee, "pk", None):
+        return ticket
+    _check_assignee(assignee, ticket.client_id)
+    at = at or timezone.now()
+    previous = ticket.assignee
+    ticket.assignee, ticket.updated_at = assignee, at
+    ticket.save(update_fields=["assignee", "updated_at"])
+    _record_event(
+        ticket,
+        kind=TicketEvent.Kind.ASSIGNMENT,
+        at=at,
+        author=by,
+        public=False,
+        data={
+            "from": previous.pk if previous else None,
+            "from_name": str(previous) if previous else "",
+            "to": assignee.pk if assignee else None,
+            "to_name": str(assignee) if assignee else "",
+        },
+    )
+    return ticket
+
+
+@transaction.atomic
+def ticket_update(
+    *,
+    ticket: Ticket,
+    by,
+    at: dt.datetime | None = None,
+    **changes,
+) -> Ticket:
+    """Change descriptive fields (subject, queue, category, asset, contact), one event each."""
+    allowed = {"subject", "queue", "category", "asset", "contact"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"ticket_update cannot change {sorted(unknown)}")
+    ticket = _lock(ticket)
+    _ensure_not_closed(ticket)
+    client = ticket.client
+    _check_belongs(client, **{k: v for k, v in changes.items() if k in {"asset", "contact"}})
+    if "subject" in changes and not (changes["subject"] or "").strip():
+        raise ValidationError({"subject": _("Give the ticket a subject.")})
+    at = at or timezone.now()
+    changed = []
+    for field, new in changes.items():
+        old = getattr(ticket, field)
+        if old == new:
+            continue
+        setattr(ticket, field, new)
+        changed.append(field)
+        _record_event(
+            ticket,
+            kind=TicketEvent.Kind.FIELD,
+            at=at,
+            author=by,
+            public=field in {"subject", "asset"},
+            data={"field": field, "from": str(old or ""), "to": str(new or "")},
+        )
+    if changed:
+        ticket.updated_at = at
+        ticket.save(update_fields=[*changed, "updated_at"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_log_time(
+    *,
+    ticket: Ticket,
+    technician,
+    minutes: int,
+    billable: bool = True,
+    work_date: dt.date | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> TimeEntry:
+    """Record time a technician spent on the ticket."""
+    if technician is None or not technician.is_msp_staff:
+        raise ValidationError({"technician": _("Only MSP staff log time.")})
+    if not isinstance(minutes, int) or not 0 < minutes <= 24 * 60:
+        raise ValidationError({"minutes": _("Enter between 1 and 1440 minutes.")})
+    ticket = _lock(ticket)
+    at = at or timezone.now()
+    entry = TimeEntry.objects.create(
+        client_id=ticket.client_id,
+        ticket=ticket,
+        technician=technician,
+        minutes=minutes,
+        billable=billable,
+        work_date=work_date or timezone.localdate(at),
+        note=note[:500],
+        created_at=at,
+    )
+    _record_event(
+        ticket,
+        kind=TicketEvent.Kind.TIME,
+        at=at,
+        author=technician,
+        public=False,
+        body=note,
+        data={"minutes": minutes, "billable": billable, "time_entry": entry.pk},
+    )
+    return entry
