@@ -205,6 +205,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"  # never served directly: attachments go through a checked view
 STORAGES = {

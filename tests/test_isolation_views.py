@@ -1,0 +1,166 @@
+"""Tenant isolation through every page: another client's ids answer 404 and never leak.
+
+The URL patterns are read from the resolver, so a new route with an id in it fails
+``test_every_route_with_an_id_is_covered`` until it is added here.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from clients.models import Asset, Client
+from contracts.models import Contract
+from monitoring.models import Check
+from tests import factories
+from tests.conftest import MARKER
+from tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+# name -> (method, how to build its kwargs from Acme's world)
+ROUTES_WITH_IDS = {
+    "tickets:detail": ("get", lambda w: {"number": w[Ticket].number}),
+    "tickets:reply": ("post", lambda w: {"number": w[Ticket].number}),
+    "tickets:status": ("post", lambda w: {"number": w[Ticket].number}),
+    "tickets:assign": ("post", lambda w: {"number": w[Ticket].number}),
+    "tickets:log_time": ("post", lambda w: {"number": w[Ticket].number}),
+    "clients:detail": ("get", lambda w: {"slug": w[Client].slug}),
+    "clients:asset_detail": ("get", lambda w: {"pk": w[Asset].pk}),
+    "contracts:detail": ("get", lambda w: {"pk": w[Contract].pk}),
+    "monitoring:check_detail": ("get", lambda w: {"pk": w[Check].pk}),
+    "portal:ticket_detail": ("get", lambda w: {"number": w[Ticket].number}),
+    "portal:reply": ("post", lambda w: {"number": w[Ticket].number}),
+}
+STAFF_LISTS = [
+    "home",
+    "tickets:list",
+    "clients:list",
+    "clients:asset_list",
+    "contracts:list",
+    "monitoring:check_list",
+]
+PORTAL_LISTS = ["portal:home", "portal:ticket_list", "portal:asset_list"]
+OUR_NAMESPACES = {"tickets", "clients", "contracts", "monitoring", "portal"}
+
+
+def named_routes():
+    """(name, has_arguments) for every route of our namespaces, read from the resolver."""
+
+    def walk(patterns, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern) and p.name and namespace in OUR_NAMESPACES:
+                yield f"{namespace}:{p.name}", bool(p.pattern.regex.groupindex)
+
+    return list(walk(get_resolver().url_patterns, None))
+
+
+def request(client, method, url):
+    data = {"body": "x", "status": "closed", "assignee": "", "minutes": "5", "kind": "reply"}
+    return client.post(url, data) if method == "post" else client.get(url)
+
+
+@pytest.fixture
+def globex_tech(globex):
+    """A technician who works for Globex only."""
+    user = factories.UserFactory(role="technician", sees_all_clients=False)
+    user.allowed_clients.set([globex])
+    return user
+
+
+def test_every_route_with_an_id_is_covered():
+    with_ids = {name for name, has_args in named_routes() if has_args}
+
+    assert with_ids - set(ROUTES_WITH_IDS) == set()
+
+
+def test_every_list_route_is_covered():
+    lists = {name for name, has_args in named_routes() if not has_args}
+
+    assert lists - set(STAFF_LISTS) - set(PORTAL_LISTS) == set()
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES_WITH_IDS))
+@pytest.mark.parametrize("who", ["globex_user", "globex_tech"])
+def test_another_clients_ids_answer_404(client, request_fixture, acme_world, name, who):
+    method, kwargs = ROUTES_WITH_IDS[name]
+    user = request_fixture(who)
+    client.force_login(user)
+    url = reverse(name, kwargs=kwargs(acme_world))
+    ticket = acme_world[Ticket]
+    events_before = ticket.events.count()
+
+    response = request(client, method, url)
+
+    # A Globex technician is redirected away from portal pages before any lookup.
+    if name.startswith("portal:") and user.is_msp_staff:
+        assert response.status_code == 302
+    else:
+        assert response.status_code == 404, url
+    assert MARKER not in response.content.decode()
+    assert ticket.events.count() == events_before  # nothing written through a forbidden URL
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN
+
+
+@pytest.mark.parametrize("name", STAFF_LISTS)
+def test_staff_lists_do_not_show_other_clients_rows(client, acme_world, globex_tech, name):
+    client.force_login(globex_tech)
+
+    response = client.get(reverse(name), {"status": "all"})
+
+    assert response.status_code == 200
+    assert MARKER not in response.content.decode()
+    assert "Acme" not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", STAFF_LISTS)
+def test_staff_lists_show_the_rows_to_staff_who_may_see_them(client, acme_world, tech, name):
+    client.force_login(tech)
+
+    response = client.get(reverse(name), {"status": "all"})
+
+    assert response.status_code == 200
+    if name != "home":
+        assert MARKER in response.content.decode()
+
+
+@pytest.mark.parametrize("name", PORTAL_LISTS)
+def test_portal_pages_do_not_show_other_clients_rows(client, acme_world, globex_user, name):
+    client.force_login(globex_user)
+
+    response = client.get(reverse(name), {"status": "all"})
+
+    assert response.status_code == 200
+    assert MARKER not in response.content.decode()
+
+
+@pytest.mark.parametrize("name", STAFF_LISTS + [n for n in ROUTES_WITH_IDS if "portal" not in n])
+def test_a_client_user_cannot_reach_staff_pages(client, acme_world, acme_admin, name):
+    client.force_login(acme_admin)
+    if name in ROUTES_WITH_IDS:
+        method, kwargs = ROUTES_WITH_IDS[name]
+        response = request(client, method, reverse(name, kwargs=kwargs(acme_world)))
+    else:
+        response = client.get(reverse(name))
+
+    if name == "home":  # the home page sends client users to their portal
+        assert response.status_code == 302
+        assert response["Location"] == reverse("portal:home")
+    else:
+        assert response.status_code == 404
+
+
+@pytest.mark.parametrize("name", STAFF_LISTS + PORTAL_LISTS)
+def test_anonymous_visitors_are_sent_to_the_login_page(client, name):
+    response = client.get(reverse(name))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.fixture
+def request_fixture(request):
+    return request.getfixturevalue
