@@ -65,3 +65,24 @@ class ContractAdmin(admin.ModelAdmin):
     autocomplete_fields = ("client",)
     filter_horizontal = ("covered_sites", "covered_assets")
     date_hierarchy = "start_date"
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    list_display = ("calendar", "weekday", "start", "end")
+    list_filter = ("calendar", "weekday")
+    search_fields = ("calendar__name",)
+
+
+@admin.register(SLATarget)
+class SLATargetAdmin(admin.ModelAdmin):
+    list_display = (
+        "policy",
+        "priority",
+        "first_response_minutes",
+        "resolution_minutes",
+        "next_response_minutes",
+        "calendar",
+    )
+    list_filter = ("policy", "priority")
+    search_fields = ("policy__name",)

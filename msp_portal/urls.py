@@ -1,8 +1,25 @@
 """URL map: staff pages, the client portal, authentication, health and the admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from msp_portal.core.views import health
+from msp_portal.dashboard.views import home
 
 urlpatterns = [
+    path("", home, name="home"),
+    path("health/", health, name="health"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("tickets.urls")),
+    path("", include("msp_portal.staff.clients_urls")),
+    path("", include("msp_portal.staff.contracts_urls")),
+    path("", include("monitoring.urls")),
+    path("portal/", include("msp_portal.portal.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -391,11 +391,6 @@ class Attachment(models.Model):
         return self.original_name
 
 
-class TimeEntryQuerySet(StaffOnlyQuerySet):
-    def for_client_admin(self, user) -> TimeEntryQuerySet:
-        return self  # the client's administrators see the hours consumed
-
-
 class TimeEntry(models.Model):
     """Time a technician spent on a ticket."""
 
@@ -419,7 +414,8 @@ class TimeEntry(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("logged"), default=timezone.now)
 
-    objects = TimeEntryQuerySet.as_manager()
+    # Entries carry internal notes: clients see hours only as totals computed for them.
+    objects = StaffOnlyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("time entry")

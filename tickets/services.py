@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from clients.models import Asset, Client, Contact
 from contracts.models import Contract
@@ -116,9 +117,16 @@ def _check_assignee(assignee, client_id: int) -> None:
         raise ValidationError({"assignee": _("This technician does not work for this client.")})
 
 
+_BELONGS_MESSAGES = {
+    "contact": _lazy("This contact belongs to another client."),
+    "cc_contacts": _lazy("A copied contact belongs to another client."),
+    "asset": _lazy("This asset belongs to another client."),
+}
+
+
 def _check_belongs(client: Client, **objects) -> None:
     errors = {
-        field: _("This %(field)s belongs to another client.") % {"field": field}
+        field: _BELONGS_MESSAGES[field]
         for field, obj in objects.items()
         if obj is not None and obj.client_id != client.pk
     }
@@ -250,8 +258,12 @@ def ticket_reply(
     _ensure_not_closed(ticket)
     at = at or timezone.now()
     from_client = author_contact is not None or (author is not None and author.is_client_side)
-    if author is not None and author.is_client_side and author.client_id != ticket.client_id:
-        raise ValidationError(_("You can only reply to your own company's tickets."))
+    if (
+        author is not None
+        and author.is_client_side
+        and not Ticket.objects.for_user(author).filter(pk=ticket.pk).exists()
+    ):
+        raise ValidationError(_("You can only reply to tickets you can see."))
     if author_contact is not None and author_contact.client_id != ticket.client_id:
         raise ValidationError(_("This contact belongs to another client."))
     event = _record_event(
@@ -433,7 +445,7 @@ def ticket_log_time(
         technician=technician,
         minutes=minutes,
         billable=billable,
-        work_date=work_date or timezone.localdate(at),
+        work_date=work_date or timezone.localdate(at, ZoneInfo(ticket.client.time_zone)),
         note=note[:500],
         created_at=at,
     )

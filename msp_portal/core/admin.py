@@ -25,3 +25,4 @@ class AuditEntryAdmin(admin.ModelAdmin):
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(admin.ModelAdmin):
     list_display = ("name", "beat_at", "hostname")
+    search_fields = ("name", "hostname")

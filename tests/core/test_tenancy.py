@@ -134,13 +134,14 @@ def test_shared_policies_show_only_through_the_clients_own_contracts(acme, globe
     assert not BusinessCalendar.objects.for_user(globex_user).exists()
 
 
-def test_time_entries_are_visible_to_the_client_admin_not_the_client_user(
+def test_time_entries_with_their_internal_notes_are_for_staff_only(
     acme, acme_user, acme_admin, tech
 ):
     ticket = factories.open_ticket(acme, by=acme_user)
-    services.ticket_log_time(ticket=ticket, technician=tech, minutes=30)
+    services.ticket_log_time(ticket=ticket, technician=tech, minutes=30, note="internal")
 
-    assert TimeEntry.objects.for_user(acme_admin).count() == 1
+    assert TimeEntry.objects.for_user(tech).count() == 1
+    assert not TimeEntry.objects.for_user(acme_admin).exists()
     assert not TimeEntry.objects.for_user(acme_user).exists()
 
 

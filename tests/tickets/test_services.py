@@ -173,6 +173,25 @@ def test_a_client_cannot_reply_to_another_companys_ticket(acme, globex_user, tec
     assert kinds(ticket) == ["created"]
 
 
+def test_a_client_user_cannot_reply_to_a_colleagues_ticket_they_cannot_see(acme, acme_user, tech):
+    colleague = factories.ContactFactory(client=acme)
+    ticket = factories.open_ticket(acme, by=tech, contact=colleague)
+
+    with pytest.raises(ValidationError):
+        services.ticket_reply(ticket=ticket, author=acme_user, body="Let me in")
+    assert kinds(ticket) == ["created"]
+
+
+def test_time_is_logged_on_the_clients_calendar_day(globex, tech):
+    ticket = factories.open_ticket(globex, by=tech)
+    # 03:00 UTC on 2 March is still 1 March in Montreal.
+    at = dt.datetime(2026, 3, 2, 3, 0, tzinfo=dt.UTC)
+
+    entry = services.ticket_log_time(ticket=ticket, technician=tech, minutes=10, at=at)
+
+    assert entry.work_date == dt.date(2026, 3, 1)
+
+
 def test_an_empty_reply_is_refused(acme, tech):
     ticket = factories.open_ticket(acme, by=tech)
 

@@ -1,0 +1,100 @@
+"""Reads of contracts for pages, and their SLA promises put into words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.translation import gettext as _
+
+from .models import BusinessCalendar, BusinessHours, Contract, ContractQuerySet, TicketStatus
+
+#: What the contract pages display about policies and calendars, in one round of prefetches.
+CONTRACT_PREFETCH = (
+    "sla_policy__targets__calendar__windows",
+    "calendar__windows",
+)
+
+
+def contract_search(
+    contracts: ContractQuerySet, *, q: str = "", status: str = "", client=None
+) -> ContractQuerySet:
+    if status:
+        contracts = contracts.filter(status=status)
+    if client is not None:
+        contracts = contracts.filter(client=client)
+    q = (q or "").strip()
+    if q:
+        contracts = contracts.filter(Q(reference__icontains=q) | Q(title__icontains=q))
+    return contracts
+
+
+def _window_text(window: BusinessHours) -> str:
+    end = "24:00" if window.end == dt.time(0, 0) else f"{window.end:%H:%M}"
+    return f"{window.start:%H:%M}-{end}"
+
+
+def calendar_summary(calendar: BusinessCalendar) -> str:
+    """A calendar's week in one line: "Mon-Fri 09:00-18:00", "24/7"."""
+    by_day: dict[int, list[str]] = {}
+    for window in sorted(calendar.windows.all(), key=lambda w: (w.weekday, w.start)):
+        by_day.setdefault(window.weekday, []).append(_window_text(window))
+    if not by_day:
+        return _("no business hours")
+    if len(by_day) == 7 and all(texts == ["00:00-24:00"] for texts in by_day.values()):
+        return _("24/7")
+    groups: list[list] = []  # [first day, last day, hours]
+    for day in sorted(by_day):
+        hours = ", ".join(by_day[day])
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == hours:
+            groups[-1][1] = day
+        else:
+            groups.append([day, day, hours])
+    return "; ".join(
+        f"{WEEKDAYS_ABBR[first]} {hours}"
+        if first == last
+        else f"{WEEKDAYS_ABBR[first]}-{WEEKDAYS_ABBR[last]} {hours}"
+        for first, last, hours in groups
+    )
+
+
+@dataclass(frozen=True)
+class TargetLine:
+    """One priority's SLA targets, with the business hours they are counted in."""
+
+    priority: str
+    priority_label: str
+    first_response_minutes: int
+    resolution_minutes: int
+    next_response_minutes: int | None
+    calendar_name: str
+    hours: str
+    time_zone: str
+
+
+def sla_lines(contract: Contract) -> list[TargetLine]:
+    """The contract's targets per priority, most urgent first (use ``CONTRACT_PREFETCH``)."""
+    lines = []
+    for target in sorted(contract.sla_policy.targets.all(), key=lambda t: t.priority):
+        calendar = target.calendar or contract.calendar
+        lines.append(
+            TargetLine(
+                priority=target.priority,
+                priority_label=target.get_priority_display(),
+                first_response_minutes=target.first_response_minutes,
+                resolution_minutes=target.resolution_minutes,
+                next_response_minutes=target.next_response_minutes,
+                calendar_name=calendar.name,
+                hours=calendar_summary(calendar),
+                time_zone=calendar.time_zone,
+            )
+        )
+    return lines
+
+
+def pause_status_labels(statuses) -> list[str]:
+    """The statuses that pause a policy's clock, as their display names."""
+    labels = dict(TicketStatus.choices)
+    return [str(labels.get(value, value)) for value in statuses or []]

@@ -1,0 +1,121 @@
+"""Forms of the ticket pages: they read and check input; the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clients.models import Client
+
+from .models import Priority, Ticket
+from .selectors import STATUS_ALL, STATUS_OPEN
+
+
+class TicketFilterForm(forms.Form):
+    """The ticket list's filters, read from the query string."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[
+            (STATUS_OPEN, _("All open")),
+            (STATUS_ALL, _("Any status")),
+            *Ticket.Status.choices,
+        ],
+    )
+    priority = forms.ChoiceField(
+        label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
+    )
+    client = forms.ModelChoiceField(
+        label=_("Client"),
+        required=False,
+        queryset=Client.objects.none(),
+        empty_label=_("All clients"),
+    )
+    assignee = forms.ChoiceField(
+        label=_("Assignee"),
+        required=False,
+        choices=[("", _("Anyone")), ("me", _("Me")), ("unassigned", _("Unassigned"))],
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.for_user(user).only("pk", "name")
+        self.fields["q"].widget.attrs.update(
+            {"type": "search", "placeholder": _("Subject or number (T-1234)")}
+        )
+
+    def filters(self) -> dict:
+        """The valid filters; an invalid one (a client not offered) is ignored, and shown."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+class ReplyForm(forms.Form):
+    """A message on a ticket."""
+
+    body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), strip=True)
+
+
+class MessageForm(ReplyForm):
+    """Staff: a public reply or an internal note, one form, one choice."""
+
+    PUBLIC, INTERNAL = "public", "internal"
+
+    visibility = forms.ChoiceField(
+        label=_("Visibility"),
+        choices=[
+            (PUBLIC, _("Public reply (sent to the client)")),
+            (INTERNAL, _("Internal note (staff only)")),
+        ],
+        initial=PUBLIC,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, closed: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if closed:  # a closed ticket takes no more replies, only notes
+            self.fields["visibility"].choices = [self.fields["visibility"].choices[1]]
+            self.fields["visibility"].initial = self.INTERNAL
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
+    reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
+
+
+class AssignForm(forms.Form):
+    """Assign to a member of staff who may see the client, to oneself, or to no one."""
+
+    ME, NOBODY = "me", ""
+
+    assignee = forms.ChoiceField(label=_("Assign to"), required=False)
+
+    def __init__(self, *args, staff, me, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.me = me
+        self.staff = {str(person.pk): person for person in staff if person.pk != me.pk}
+        self.fields["assignee"].choices = [
+            (self.NOBODY, _("Nobody (unassigned)")),
+            (self.ME, _("Me")),
+            *((pk, person.full_name or person.email) for pk, person in self.staff.items()),
+        ]
+
+    def clean_assignee(self):
+        value = self.cleaned_data["assignee"]
+        if value == self.ME:
+            return self.me
+        return self.staff.get(value)
+
+
+class TimeEntryForm(forms.Form):
+    minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=24 * 60)
+    billable = forms.BooleanField(label=_("Billable"), required=False, initial=True)
+    work_date = forms.DateField(
+        label=_("Date worked"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Empty: today."),
+    )
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)

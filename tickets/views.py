@@ -1,0 +1,154 @@
+"""Staff ticket pages: the filtered list, one ticket, and the small views that change it.
+
+Each action view checks the form, calls one service and redirects back to the ticket; when the
+service refuses, the ticket page is shown again with the message and what was typed.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from msp_portal.accounts.selectors import staff_for_client
+from msp_portal.core.access import staff_required
+from msp_portal.core.htmx import render_page_or_partial
+from msp_portal.core.tenancy import get_for_user
+
+from . import services
+from .forms import AssignForm, MessageForm, StatusForm, TicketFilterForm, TimeEntryForm
+from .models import Ticket
+from .selectors import ticket_search, ticket_time_entries, ticket_timeline, tickets_for_user
+
+PAGE_SIZE = 50
+
+
+@require_GET
+@staff_required
+def ticket_list(request: HttpRequest) -> HttpResponse:
+    form = TicketFilterForm(request.GET, user=request.user)
+    tickets = ticket_search(tickets_for_user(request.user), user=request.user, **form.filters())
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "page": page}
+    return render_page_or_partial(request, "tickets/ticket_list.html", "rows", context)
+
+
+def _get_ticket(request: HttpRequest, number: int) -> Ticket:
+    queryset = Ticket.objects.select_related(
+        "client", "contact", "asset", "contract", "queue", "category", "assignee", "created_by"
+    )
+    return get_for_user(queryset, request.user, number=number)
+
+
+def _render_detail(request: HttpRequest, ticket: Ticket, **forms) -> HttpResponse:
+    """The ticket page; ``forms`` replaces blank forms with bound ones after a refusal."""
+    closed = ticket.status == Ticket.Status.CLOSED
+    assignee = "me" if ticket.assignee_id == request.user.pk else ticket.assignee_id or ""
+    entries, total = ticket_time_entries(ticket, request.user)
+    context = {
+        "ticket": ticket,
+        "closed": closed,
+        "timeline": ticket_timeline(ticket, request.user),
+        "time_entries": entries,
+        "time_total": total,
+        "message_form": MessageForm(closed=closed),
+        "status_form": StatusForm(initial={"status": ticket.status}),
+        "assign_form": AssignForm(
+            staff=staff_for_client(ticket.client_id),
+            me=request.user,
+            initial={"assignee": str(assignee)},
+        ),
+        "time_form": TimeEntryForm(),
+        **forms,
+    }
+    return render(request, "tickets/ticket_detail.html", context)
+
+
+def _refused(request: HttpRequest, ticket: Ticket, error: ValidationError, **forms) -> HttpResponse:
+    for message in error.messages:
+        messages.error(request, message)
+    return _render_detail(request, ticket, **forms)
+
+
+def _invalid(request: HttpRequest, ticket: Ticket, **forms) -> HttpResponse:
+    messages.error(request, _("Nothing was saved: please correct the form below."))
+    return _render_detail(request, ticket, **forms)
+
+
+@require_GET
+@staff_required
+def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
+    return _render_detail(request, _get_ticket(request, number))
+
+
+@require_POST
+@staff_required
+def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _get_ticket(request, number)
+    form = MessageForm(request.POST, closed=ticket.status == Ticket.Status.CLOSED)
+    if not form.is_valid():
+        return _invalid(request, ticket, message_form=form)
+    body = form.cleaned_data["body"]
+    try:
+        if form.cleaned_data["visibility"] == MessageForm.INTERNAL:
+            services.ticket_add_note(ticket=ticket, body=body, author=request.user)
+            messages.success(request, _("Internal note added."))
+        else:
+            services.ticket_reply(ticket=ticket, body=body, author=request.user)
+            messages.success(request, _("Reply sent to the client."))
+    except ValidationError as error:
+        return _refused(request, ticket, error, message_form=form)
+    return redirect(ticket)
+
+
+@require_POST
+@staff_required
+def ticket_status(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _get_ticket(request, number)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, status_form=form)
+    try:
+        ticket = services.ticket_change_status(ticket=ticket, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        return _refused(request, ticket, error, status_form=form)
+    messages.success(request, _("Status: %(status)s.") % {"status": ticket.get_status_display()})
+    return redirect(ticket)
+
+
+@require_POST
+@staff_required
+def ticket_assign(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _get_ticket(request, number)
+    form = AssignForm(request.POST, staff=staff_for_client(ticket.client_id), me=request.user)
+    if not form.is_valid():
+        return _invalid(request, ticket, assign_form=form)
+    assignee = form.cleaned_data["assignee"]
+    try:
+        services.ticket_assign(ticket=ticket, assignee=assignee, by=request.user)
+    except ValidationError as error:
+        return _refused(request, ticket, error, assign_form=form)
+    if assignee is None:
+        messages.success(request, _("The ticket is now unassigned."))
+    else:
+        messages.success(request, _("Assigned to %(name)s.") % {"name": assignee})
+    return redirect(ticket)
+
+
+@require_POST
+@staff_required
+def ticket_log_time(request: HttpRequest, number: int) -> HttpResponse:
+    ticket = _get_ticket(request, number)
+    form = TimeEntryForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, ticket, time_form=form)
+    try:
+        services.ticket_log_time(ticket=ticket, technician=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        return _refused(request, ticket, error, time_form=form)
+    messages.success(request, _("Time logged."))
+    return redirect(ticket)
