@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_portal.settings")
 
@@ -18,3 +19,9 @@ app.conf.beat_schedule = {
         "options": {"expires": 25},
     },
 }
+
+
+@worker_ready.connect
+def _announce_worker(sender, **kwargs) -> None:
+    """Beat a first heartbeat at start-up, so /health/ does not wait for the first period."""
+    sender.app.send_task("msp_portal.core.tasks.worker_heartbeat", expires=25)
