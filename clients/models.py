@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,17 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from msp_portal.core.defaults import default_language, default_time_zone
 from msp_portal.core.tenancy import TenantQuerySet
-
-
-def validate_time_zone(value: str) -> None:
-    """Accept only IANA zone names this machine knows."""
-    try:
-        zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(
-            _("%(value)s is not a known time zone; use an IANA name such as Europe/Paris."),
-            params={"value": value},
-        ) from None
+from msp_portal.core.validators import validate_time_zone
 
 
 class ClientQuerySet(TenantQuerySet):

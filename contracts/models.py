@@ -12,9 +12,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import validate_time_zone
 from msp_portal.core.defaults import default_time_zone
 from msp_portal.core.tenancy import TenantQuerySet
+from msp_portal.core.validators import validate_time_zone
 
 
 class Priority(models.TextChoices):
@@ -126,8 +126,8 @@ class BusinessHours(models.Model):
         if self.start == self.end and self.start != dt.time(0, 0):
             raise ValidationError(
                 _(
-                    "A window cannot open and close at the same time; "
-                    "use 00:00-00:00 for a full day."
+                    "A window cannot open and close at the same time; for a full day, "
+                    "open at 00:00 and close at 00:00 (midnight at the end of the day)."
                 )
             )
 

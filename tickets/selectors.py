@@ -118,6 +118,7 @@ def describe_change(event: TicketEvent) -> dict[str, Any]:
         return {
             "from": _label(TicketStatus, data.get("from")),
             "to": _label(TicketStatus, data.get("to")),
+            "cause": data.get("cause", ""),
         }
     if kind == TicketEvent.Kind.PRIORITY:
         return {"from": _label(Priority, data.get("from")), "to": _label(Priority, data.get("to"))}

@@ -204,8 +204,13 @@ def ticket_open(
     return ticket
 
 
-def _set_status(ticket: Ticket, status: str, *, at: dt.datetime, by, reason: str = "") -> None:
-    """Change the status of a locked ticket, stamping resolution and closure times."""
+def _set_status(
+    ticket: Ticket, status: str, *, at: dt.datetime, by, reason: str = "", cause: str = ""
+) -> None:
+    """Change the status of a locked ticket, stamping resolution and closure times.
+
+    ``reason`` is what a person typed; ``cause`` names an automatic change (shown translated).
+    """
     previous = ticket.status
     ticket.status = status
     fields = ["status", "updated_at"]
@@ -229,7 +234,7 @@ def _set_status(ticket: Ticket, status: str, *, at: dt.datetime, by, reason: str
         at=at,
         author=by,
         body=reason,
-        data={"from": previous, "to": status},
+        data={"from": previous, "to": status, **({"cause": cause} if cause else {})},
     )
 
 
@@ -280,7 +285,7 @@ def ticket_reply(
     ticket.updated_at = at
     if from_client:
         if ticket.status in (Ticket.Status.WAITING_ON_CUSTOMER, Ticket.Status.RESOLVED):
-            _set_status(ticket, Ticket.Status.OPEN, at=at, by=None, reason=_("The client replied."))
+            _set_status(ticket, Ticket.Status.OPEN, at=at, by=None, cause="client_replied")
     elif author is not None and not automated:
         if ticket.first_responded_at is None:
             ticket.first_responded_at = at
@@ -436,9 +441,13 @@ def ticket_log_time(
     if technician is None or not technician.is_msp_staff:
         raise ValidationError({"technician": _("Only MSP staff log time.")})
     if not isinstance(minutes, int) or not 0 < minutes <= 24 * 60:
-        raise ValidationError({"minutes": _("Enter between 1 and 1440 minutes.")})
+        raise ValidationError(
+            {"minutes": _("Enter between 1 and %(max)s minutes.") % {"max": 24 * 60}}
+        )
     ticket = _lock(ticket)
     at = at or timezone.now()
+    ticket.updated_at = at
+    ticket.save(update_fields=["updated_at"])
     entry = TimeEntry.objects.create(
         client_id=ticket.client_id,
         ticket=ticket,

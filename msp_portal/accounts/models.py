@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from msp_portal.core.defaults import default_language
+from msp_portal.core.validators import validate_time_zone
 
 
 class Role(models.TextChoices):
@@ -83,6 +84,7 @@ class User(AbstractBaseUser):
         max_length=64,
         blank=True,
         help_text=_("Staff only; portal users see times in their company's time zone."),
+        validators=[validate_time_zone],
     )
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

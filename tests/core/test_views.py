@@ -77,3 +77,26 @@ def test_health_leaks_nothing_about_clients(client, acme_world):
     body = client.get(reverse("health")).content.decode()
 
     assert "ACME" not in body.upper()
+
+
+@pytest.mark.parametrize(("language", "text"), [("fr", "Se déconnecter"), ("en", "Log out")])
+def test_each_user_reads_the_portal_in_their_language(client, tech, language, text):
+    tech.language = language
+    tech.save(update_fields=["language"])
+    client.force_login(tech)
+
+    assert text in client.get(reverse("tickets:list")).content.decode()
+
+
+def test_portal_times_are_shown_in_the_clients_zone_and_the_users_locale(client, globex_user):
+    import datetime as dt
+
+    globex_user.language = "fr"
+    globex_user.save(update_fields=["language"])
+    at = dt.datetime(2026, 3, 2, 15, 0, tzinfo=dt.UTC)  # 10:00 in Montreal (UTC-5)
+    ticket = factories.open_ticket(globex_user.client, by=globex_user, at=at)
+    client.force_login(globex_user)
+
+    body = client.get(ticket.get_portal_url()).content.decode()
+
+    assert "02/03/2026 10:00" in body

@@ -137,7 +137,7 @@ def test_a_client_reply_resumes_a_ticket_waiting_on_the_customer(acme, acme_user
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
     last = ticket.events.filter(kind="status").last()
-    assert last.data == {"from": "waiting_on_customer", "to": "open"}
+    assert last.data == {"from": "waiting_on_customer", "to": "open", "cause": "client_replied"}
     assert last.actor == TicketEvent.Actor.SYSTEM
 
 
