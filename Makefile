@@ -2,7 +2,7 @@
 # those two, exposed for daily work. Only Python >= 3.11 and make are assumed.
 
 .DEFAULT_GOAL := help
-.PHONY: help run migrate collectstatic compilemessages seed test lint format check messages clean
+.PHONY: help run migrate collectstatic compilemessages seed test lint format check messages clean bench-sla
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -114,3 +114,11 @@ messages: $(VENV)/.requirements-dev.stamp
 clean:
 	rm -rf var/broker var/static var/celerybeat-schedule* var/test_db.sqlite3* var/*.tmp
 	rm -rf .pytest_cache
+
+# --- benchmarks (PostgreSQL; BENCH_DATABASE_URL, default a local msp_portal_bench database) -----
+
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msp_portal_bench
+BENCH_ARGS ?=
+
+bench-sla: $(VENV)/.requirements.stamp
+	@$(TEST_ENV) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/sla_bench.py $(BENCH_ARGS)

@@ -74,6 +74,18 @@ class BusinessCalendar(models.Model):
         _("time zone"), max_length=64, default=default_time_zone, validators=[validate_time_zone]
     )
     description = models.TextField(_("description"), blank=True)
+    holiday_country = models.CharField(
+        _("public holidays of"),
+        max_length=2,
+        blank=True,
+        help_text=_("ISO country code (FR, BE, CH, CA...) used to add public holidays."),
+    )
+    holiday_subdivision = models.CharField(
+        _("region"),
+        max_length=10,
+        blank=True,
+        help_text=_("Optional region code, e.g. QC for Quebec or 68 for Haut-Rhin."),
+    )
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -91,6 +103,27 @@ class BusinessCalendar(models.Model):
     def weekly_minutes(self) -> int:
         """Total business minutes in a normal week (0 means the calendar is unusable)."""
         return sum(w.minutes for w in self.windows.all())
+
+    def to_spec(self) -> dict:
+        """This calendar in the SLA core's format (contracts.sla.Calendar.from_spec)."""
+        weekly: dict[str, list[list[str]]] = {}
+        for window in sorted(self.windows.all(), key=lambda w: (w.weekday, w.start)):
+            end = "24:00" if window.end == dt.time(0, 0) else f"{window.end:%H:%M}"
+            weekly.setdefault(WEEKDAY_KEYS[window.weekday], []).append(
+                [f"{window.start:%H:%M}", end]
+            )
+        return {
+            "tz": self.time_zone,
+            "weekly": weekly,
+            "holidays": [h.to_spec() for h in sorted(self.holidays.all(), key=_holiday_key)],
+        }
+
+
+WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _holiday_key(holiday: Holiday) -> tuple:
+    return (holiday.date, holiday.recurring, holiday.closed_from or dt.time(0), holiday.pk or 0)
 
 
 class BusinessHours(models.Model):
@@ -152,7 +185,9 @@ class Holiday(models.Model):
     closed_from = models.TimeField(
         _("closed from"), null=True, blank=True, help_text=_("Empty for the whole day.")
     )
-    closed_to = models.TimeField(_("closed until"), null=True, blank=True)
+    closed_to = models.TimeField(
+        _("closed until"), null=True, blank=True, help_text=_("00:00 means until midnight.")
+    )
 
     class Meta:
         verbose_name = _("holiday")
@@ -162,6 +197,19 @@ class Holiday(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.date:%Y-%m-%d})"
 
+    def to_spec(self) -> dict:
+        """This closure in the SLA core's format."""
+        if self.end_date:
+            return {"from_date": self.date.isoformat(), "to_date": self.end_date.isoformat()}
+        spec = {"recurring": f"{self.date:%m-%d}"} if self.recurring else {"date": f"{self.date}"}
+        if self.closed_from is not None and self.closed_to is not None:
+            spec["closed_from"] = f"{self.closed_from:%H:%M}"
+            # As for opening windows, 00:00 as the end means midnight at the end of the day.
+            spec["closed_to"] = (
+                "24:00" if self.closed_to == dt.time(0) else f"{self.closed_to:%H:%M}"
+            )
+        return spec
+
     def clean(self) -> None:
         errors = {}
         if self.end_date and self.end_date < self.date:
@@ -170,7 +218,11 @@ class Holiday(models.Model):
             errors["recurring"] = _("A range of days cannot recur; add one holiday per year.")
         if (self.closed_from is None) != (self.closed_to is None):
             errors["closed_to"] = _("Give both the start and the end of a partial closure.")
-        elif self.closed_from is not None and self.closed_from >= self.closed_to:
+        elif (
+            self.closed_from is not None
+            and self.closed_to != dt.time(0)  # until midnight
+            and self.closed_from >= self.closed_to
+        ):
             errors["closed_to"] = _("A closure must end after it starts.")
         if self.closed_from is not None and self.end_date:
             errors["end_date"] = _("A partial closure covers a single date.")
@@ -233,6 +285,30 @@ class SLAPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def to_spec(self, calendar: BusinessCalendar) -> dict:
+        """The policy, measured on ``calendar`` unless a target names its own, as the SLA core
+        reads it (contracts.sla.Policy.from_spec)."""
+        targets = {}
+        for target in self.targets.all():
+            spec = {
+                "first_response": target.first_response_minutes,
+                "resolution": target.resolution_minutes,
+            }
+            if target.next_response_minutes:
+                spec["next_response"] = target.next_response_minutes
+            if target.calendar_id:
+                spec["calendar"] = target.calendar.to_spec()
+            targets[target.priority] = spec
+        return {
+            "calendar": calendar.to_spec(),
+            "targets": dict(sorted(targets.items())),
+            "pause_statuses": sorted(self.pause_statuses),
+            "first_response_pauses": self.first_response_pauses,
+            "priority_change_anchor": self.priority_change_anchor,
+            "reopen": "resume",
+            "thresholds": {"warning": self.warning_percent, "critical": self.critical_percent},
+        }
 
     def clean(self) -> None:
         valid = set(TicketStatus.values)
@@ -401,3 +477,28 @@ class Contract(models.Model):
         if self.end_date is None:
             return None
         return self.end_date - dt.timedelta(days=self.notice_period_days)
+
+
+class SLASnapshot(models.Model):
+    """A frozen copy of a policy and its calendars: the rules a ticket's timers keep using
+    after an admin edits the policy, until the open tickets are rebuilt on purpose."""
+
+    policy = models.ForeignKey(
+        SLAPolicy, verbose_name=_("SLA policy"), on_delete=models.PROTECT, related_name="+"
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT, related_name="+"
+    )
+    policy_version = models.PositiveIntegerField(_("policy version"))
+    calendar_version = models.PositiveIntegerField(_("calendar version"))
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    spec = models.JSONField(_("rules"))
+    created_at = models.DateTimeField(_("taken"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SLA snapshot")
+        verbose_name_plural = _("SLA snapshots")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.policy} v{self.policy_version} / {self.calendar} v{self.calendar_version}"

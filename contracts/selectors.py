@@ -98,3 +98,34 @@ def pause_status_labels(statuses) -> list[str]:
     """The statuses that pause a policy's clock, as their display names."""
     labels = dict(TicketStatus.choices)
     return [str(labels.get(value, value)) for value in statuses or []]
+
+
+#: What the SLA pages display about policies, in one round of prefetches.
+POLICY_PREFETCH = ("targets__calendar__windows",)
+
+
+def holidays_in(calendar: BusinessCalendar, year: int) -> list:
+    """The calendar's closures that fall in a year: dated ones, ranges and yearly ones."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    found = []
+    for holiday in calendar.holidays.all():
+        if holiday.recurring:
+            try:
+                day = holiday.date.replace(year=year)
+            except ValueError:  # 29 February outside a leap year
+                continue
+            found.append((day, holiday))
+        elif holiday.date <= end and (holiday.end_date or holiday.date) >= start:
+            found.append((holiday.date, holiday))
+    return [h for _day, h in sorted(found, key=lambda pair: pair[0])]
+
+
+def calendar_sentence(calendar: BusinessCalendar, year: int) -> str:
+    """ "Mon-Fri 09:00-17:00 Europe/Paris, 14 holidays in 2026"."""
+    count = len(holidays_in(calendar, year))
+    return _("%(hours)s %(zone)s, %(count)s holidays in %(year)s") % {
+        "hours": calendar_summary(calendar),
+        "zone": calendar.time_zone,
+        "count": count,
+        "year": year,
+    }

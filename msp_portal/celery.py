@@ -13,6 +13,16 @@ app.autodiscover_tasks(["msp_portal.core", "clients", "contracts", "tickets", "m
 
 # Every entry expires before its next run, so a backlog never piles up duplicate ticks.
 app.conf.beat_schedule = {
+    "sla-sweep": {
+        "task": "tickets.tasks.sla_sweep",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "sla-send-escalations": {
+        "task": "tickets.tasks.sla_send_escalations",
+        "schedule": 300.0,
+        "options": {"expires": 240},
+    },
     "worker-heartbeat": {
         "task": "msp_portal.core.tasks.worker_heartbeat",
         "schedule": 30.0,

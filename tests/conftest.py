@@ -9,7 +9,14 @@ from contracts.models import Contract
 from monitoring.models import Check, CheckResult, CheckStateChange, MaintenanceWindow
 from tests import factories
 from tickets import services
-from tickets.models import Attachment, Ticket, TicketEvent, TimeEntry
+from tickets.models import (
+    Attachment,
+    SlaEscalation,
+    SlaTimer,
+    Ticket,
+    TicketEvent,
+    TimeEntry,
+)
 
 #: Text that every row of Acme's world carries, so pages can be searched for leaks.
 MARKER = "ACME-SECRET"
@@ -93,6 +100,10 @@ def acme_world(acme, acme_user, tech):
         client=acme, monitor=check, from_state="unknown", to_state="up", reason=MARKER
     )
     window = factories.MaintenanceWindowFactory(client=acme, name=f"{MARKER} window")
+    timer = SlaTimer.objects.filter(ticket=ticket).first()
+    escalation = SlaEscalation.objects.create(
+        client=acme, ticket=ticket, kind=timer.kind, level=1, reached_at=timer.started_at
+    )
     return {
         Client: acme,
         Site: site,
@@ -107,4 +118,6 @@ def acme_world(acme, acme_user, tech):
         CheckResult: result,
         CheckStateChange: change,
         MaintenanceWindow: window,
+        SlaTimer: timer,
+        SlaEscalation: escalation,
     }

@@ -1,8 +1,20 @@
 """Admin for tickets: reading and reference data. State changes go through tickets.services."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from .models import Attachment, Category, Queue, Ticket, TicketEvent, TimeEntry
+from . import services
+from .models import (
+    Attachment,
+    Category,
+    Queue,
+    SlaEscalation,
+    SlaTimer,
+    Ticket,
+    TicketEvent,
+    TimeEntry,
+)
 
 
 @admin.register(Queue)
@@ -57,11 +69,30 @@ class TicketAdmin(admin.ModelAdmin):
         "source",
         "created_at",
     )
-    list_filter = ("status", "priority", "source", "queue", "category", "client")
+    list_filter = (
+        "status", "priority", "source", "queue", "category", "client",
+        "contract__sla_policy", "contract__calendar",
+    )  # fmt: skip
     search_fields = ("number", "subject", "description", "client__name")
     date_hierarchy = "created_at"
     list_select_related = ("client", "assignee")
     inlines = [TicketEventInline, TimeEntryInline]
+    actions = ["apply_current_sla_rules"]
+
+    @admin.action(description=_("Apply the contract's current SLA rules (open tickets)"))
+    def apply_current_sla_rules(self, request, queryset) -> None:
+        """After an edit of a policy or calendar: filter by it, select, apply."""
+        moved = services.sla_rebuild(tickets=queryset.open().iterator())
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d open ticket now runs on the current rules.",
+                "%(count)d open tickets now run on the current rules.",
+                moved,
+            )
+            % {"count": moved},
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request):
         return False
@@ -102,3 +133,39 @@ class TimeEntryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlaTimer)
+class SlaTimerAdmin(ReadOnlyAdmin):
+    """Stored by the SLA services; read here."""
+
+    list_display = (
+        "ticket",
+        "kind",
+        "cycle",
+        "priority",
+        "state",
+        "due_at",
+        "breached",
+        "outcome",
+        "alerted_level",
+    )
+    list_filter = ("kind", "state", "breached", "outcome", "priority")
+    search_fields = ("ticket__number", "ticket__subject")
+    list_select_related = ("ticket",)
+
+
+@admin.register(SlaEscalation)
+class SlaEscalationAdmin(ReadOnlyAdmin):
+    list_display = ("ticket", "kind", "level", "reached_at", "sent_at", "attempts", "last_error")
+    list_filter = ("level", "kind", "sent_at")
+    search_fields = ("ticket__number", "last_error")
+    list_select_related = ("ticket",)

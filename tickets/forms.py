@@ -8,7 +8,14 @@ from django.utils.translation import gettext_lazy as _
 from clients.models import Client
 
 from .models import Priority, Ticket
-from .selectors import STATUS_ALL, STATUS_OPEN
+from .selectors import (
+    SLA_AT_RISK,
+    SLA_BREACHED,
+    SLA_MET,
+    SLA_PAUSED,
+    STATUS_ALL,
+    STATUS_OPEN,
+)
 
 
 class TicketFilterForm(forms.Form):
@@ -37,6 +44,17 @@ class TicketFilterForm(forms.Form):
         label=_("Assignee"),
         required=False,
         choices=[("", _("Anyone")), ("me", _("Me")), ("unassigned", _("Unassigned"))],
+    )
+    sla = forms.ChoiceField(
+        label=_("SLA"),
+        required=False,
+        choices=[
+            ("", _("Any SLA state")),
+            (SLA_BREACHED, _("Breached")),
+            (SLA_AT_RISK, _("At risk")),
+            (SLA_PAUSED, _("Paused")),
+            (SLA_MET, _("Met")),
+        ],
     )
 
     def __init__(self, *args, user, **kwargs) -> None:

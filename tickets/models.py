@@ -155,6 +155,15 @@ class Ticket(models.Model):
         blank=True,
         related_name="tickets",
     )
+    sla_snapshot = models.ForeignKey(
+        "contracts.SLASnapshot",
+        verbose_name=_("SLA rules"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The contract's SLA as it was when the ticket opened (or was last rebuilt)."),
+    )
     queue = models.ForeignKey(
         Queue,
         verbose_name=_("queue"),
@@ -430,3 +439,154 @@ class TimeEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.minutes} min - {self.ticket.reference}"
+
+
+class SlaTimerQuerySet(TenantQuerySet):
+    def for_client_admin(self, user) -> SlaTimerQuerySet:
+        return self
+
+    def for_client_user(self, user) -> SlaTimerQuerySet:
+        return self.filter(ticket__in=Ticket.objects.for_user(user).values("pk"))
+
+    def alerts_due(self, now) -> SlaTimerQuerySet:
+        """Timers with a warning, critical or breach instant passed and not yet handled."""
+        return self.filter(next_alert_at__lte=now)
+
+
+class SlaTimer(models.Model):
+    """One SLA clock of a ticket (first response, resolution, or one next-response cycle),
+    as last computed: stored so that lists, dashboards and the sweep never recompute it."""
+
+    class Kind(models.TextChoices):
+        FIRST_RESPONSE = "first_response", _("First response")
+        RESOLUTION = "resolution", _("Resolution")
+        NEXT_RESPONSE = "next_response", _("Next response")
+
+    class State(models.TextChoices):
+        RUNNING = "running", _("Running")
+        PAUSED = "paused", _("Paused")
+        STOPPED = "stopped", _("Stopped")
+
+    class Outcome(models.TextChoices):
+        MET = "met", _("Met")
+        BREACHED = "breached", _("Breached")
+
+    class Level(models.IntegerChoices):
+        NONE = 0, _("None")
+        WARNING = 1, _("Warning")
+        CRITICAL = 2, _("Critical")
+        BREACHED = 3, _("Breached")
+
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="sla_timers"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    cycle = models.PositiveSmallIntegerField(_("cycle"), default=0)
+    priority = models.CharField(_("priority"), max_length=2, choices=Priority.choices)
+    target_minutes = models.PositiveIntegerField(_("target (business minutes)"))
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    started_at = models.DateTimeField(_("started"))
+    elapsed_seconds = models.FloatField(_("elapsed business seconds"), default=0)
+    computed_at = models.DateTimeField(_("computed"))
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    warning_at = models.DateTimeField(_("warning at"), null=True, blank=True)
+    critical_at = models.DateTimeField(_("critical at"), null=True, blank=True)
+    breached = models.BooleanField(_("breached"), default=False)
+    breach_at = models.DateTimeField(_("breached at"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
+    # The sweep's cursor: the highest level already escalated, and when the next one falls due.
+    alerted_level = models.PositiveSmallIntegerField(
+        _("escalated level"), choices=Level.choices, default=Level.NONE
+    )
+    next_alert_at = models.DateTimeField(_("next escalation"), null=True, blank=True)
+
+    objects = SlaTimerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("SLA timer")
+        verbose_name_plural = _("SLA timers")
+        ordering = ["ticket", "kind", "cycle"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind", "cycle"], name="sla_timer_per_ticket_kind_cycle"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_alert_at"],
+                name="sla_timer_next_alert",
+                condition=Q(next_alert_at__isnull=False),
+            ),
+            models.Index(
+                fields=["due_at"], name="sla_timer_running_due", condition=Q(state="running")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.reference} {self.get_kind_display()} #{self.cycle}"
+
+    @property
+    def target_seconds(self) -> int:
+        return self.target_minutes * 60
+
+    def risk_at(self, now) -> str:
+        """ok / warning / critical / breached / n/a, from the stored instants."""
+        if self.breached or (
+            self.due_at is not None and self.state != "stopped" and now > self.due_at
+        ):
+            return "breached"
+        if self.state == self.State.STOPPED:
+            return "n/a"
+        if self.critical_at is not None and now >= self.critical_at:
+            return "critical"
+        if self.warning_at is not None and now >= self.warning_at:
+            return "warning"
+        return "ok"
+
+
+class SlaEscalation(models.Model):
+    """One escalation of one timer at one level: the row that makes it happen exactly once."""
+
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.PROTECT, related_name="+"
+    )
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("timer"), max_length=20, choices=SlaTimer.Kind.choices)
+    cycle = models.PositiveSmallIntegerField(_("cycle"), default=0)
+    level = models.PositiveSmallIntegerField(_("level"), choices=SlaTimer.Level.choices)
+    reached_at = models.DateTimeField(_("reached at"))
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True)
+
+    objects = StaffOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("SLA escalation")
+        verbose_name_plural = _("SLA escalations")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "kind", "cycle", "level"], name="sla_escalation_once"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="sla_escalation_unsent",
+                condition=Q(sent_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.reference} {self.kind} {self.get_level_display()}"

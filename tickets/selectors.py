@@ -11,18 +11,75 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from contracts import sla
 from contracts.models import Contract
 
-from .models import Priority, Ticket, TicketEvent, TicketQuerySet, TicketStatus, TimeEntry
+from .models import (
+    Priority,
+    SlaTimer,
+    Ticket,
+    TicketEvent,
+    TicketQuerySet,
+    TicketStatus,
+    TimeEntry,
+)
+from .services.sla import snapshot_policy
 
 #: "1234", "T-1234" or "t1234": a ticket number typed into the search box.
 _NUMBER = re.compile(r"^(?:t-?)?(\d{1,18})$", re.IGNORECASE)
 
 STATUS_OPEN = ""  # the list's default: every status that is not done
 STATUS_ALL = "all"
+
+SLA_BREACHED, SLA_AT_RISK, SLA_PAUSED, SLA_MET = "breached", "at_risk", "paused", "met"
+SLA_STATES = (SLA_BREACHED, SLA_AT_RISK, SLA_PAUSED, SLA_MET)
+
+
+def sla_state_filter(state: str, now: dt.datetime) -> Q:
+    """Tickets whose stored timers are in an SLA state (indexed reads, nothing recomputed)."""
+    timers = SlaTimer.objects.filter(ticket=OuterRef("pk"))
+    late = Q(breached=True) | Q(state=SlaTimer.State.RUNNING, due_at__lt=now)
+    if state == SLA_BREACHED:
+        return Q(Exists(timers.filter(late)))
+    if state == SLA_AT_RISK:
+        return Q(
+            Exists(
+                timers.filter(
+                    state=SlaTimer.State.RUNNING, breached=False, warning_at__lte=now,
+                    due_at__gte=now,
+                )
+            )
+        )  # fmt: skip
+    if state == SLA_PAUSED:
+        return Q(Exists(timers.filter(state=SlaTimer.State.PAUSED)))
+    if state == SLA_MET:
+        return Q(Exists(timers.filter(outcome=SlaTimer.Outcome.MET))) & ~Q(
+            Exists(timers.filter(late))
+        )
+    raise ValueError(f"unknown SLA state {state!r}")
+
+
+def next_sla_due() -> Subquery:
+    """An annotation: the earliest due instant among the ticket's running timers."""
+    return Subquery(
+        SlaTimer.objects.filter(ticket=OuterRef("pk"), state=SlaTimer.State.RUNNING)
+        .order_by("due_at")
+        .values("due_at")[:1]
+    )
 
 
 def tickets_for_user(user) -> TicketQuerySet:
@@ -39,8 +96,11 @@ def ticket_search(
     client=None,
     assignee: str = "",
     q: str = "",
+    sla: str = "",
+    now: dt.datetime | None = None,
 ) -> TicketQuerySet:
-    """Apply the ticket list's filters; open tickets come most urgent and oldest first."""
+    """Apply the ticket list's filters; open tickets come by their next SLA due time, then
+    most urgent and oldest first."""
     if status == STATUS_OPEN:
         tickets = tickets.open()
     elif status != STATUS_ALL:
@@ -60,9 +120,12 @@ def ticket_search(
         if number:
             match |= Q(number=int(number[1]))
         tickets = tickets.filter(match)
+    if sla:
+        tickets = tickets.filter(sla_state_filter(sla, now or timezone.now()))
+    tickets = tickets.annotate(next_due=next_sla_due())
     if status in (STATUS_ALL, *Ticket.DONE_STATUSES):
         return tickets.order_by("-updated_at", "-pk")
-    return tickets.order_by("priority", "created_at", "pk")
+    return tickets.order_by(F("next_due").asc(nulls_last=True), "priority", "created_at", "pk")
 
 
 def status_counts(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
@@ -195,3 +258,35 @@ def contract_month_usage(contract: Contract, user, *, today: dt.date) -> MonthUs
         billable_minutes=totals["billable_total"] or 0,
         included_minutes=int(contract.included_hours * 60),
     )
+
+
+@dataclass(frozen=True)
+class TimerView:
+    """One SLA timer as a page shows it: what it is, where it stands, how much is left."""
+
+    timer: SlaTimer
+    risk: str
+    remaining_seconds: float | None  # business time left, for a running or paused timer
+    late_seconds: float | None  # business time past the due instant, once breached
+
+
+def sla_timer_views(ticket: Ticket, user, *, now: dt.datetime | None = None) -> list[TimerView]:
+    """The ticket's stored timers with their business time left or overdue, at ``now``."""
+    now = now or timezone.now()
+    timers = list(SlaTimer.objects.for_user(user).filter(ticket=ticket).order_by("kind", "cycle"))
+    if not timers or ticket.sla_snapshot_id is None:
+        return []
+    policy = snapshot_policy(ticket.sla_snapshot)
+    views = []
+    for timer in timers:
+        calendar = policy.targets[timer.priority].calendar
+        remaining = late = None
+        if timer.state == SlaTimer.State.RUNNING and timer.due_at is not None:
+            if now <= timer.due_at:
+                remaining = sla.business_seconds_between(calendar, now, timer.due_at)
+            else:
+                late = sla.business_seconds_between(calendar, timer.due_at, now)
+        elif timer.state == SlaTimer.State.PAUSED:
+            remaining = max(0.0, timer.target_seconds - timer.elapsed_seconds)
+        views.append(TimerView(timer, timer.risk_at(now), remaining, late))
+    return views

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -22,7 +23,13 @@ from msp_portal.core.tenancy import get_for_user
 from . import services
 from .forms import AssignForm, MessageForm, StatusForm, TicketFilterForm, TimeEntryForm
 from .models import Ticket
-from .selectors import ticket_search, ticket_time_entries, ticket_timeline, tickets_for_user
+from .selectors import (
+    sla_timer_views,
+    ticket_search,
+    ticket_time_entries,
+    ticket_timeline,
+    tickets_for_user,
+)
 
 PAGE_SIZE = 50
 
@@ -33,13 +40,21 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     form = TicketFilterForm(request.GET, user=request.user)
     tickets = ticket_search(tickets_for_user(request.user), user=request.user, **form.filters())
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page}
+    context = {"form": form, "page": page, "now": timezone.now()}
     return render_page_or_partial(request, "tickets/ticket_list.html", "rows", context)
 
 
 def _get_ticket(request: HttpRequest, number: int) -> Ticket:
     queryset = Ticket.objects.select_related(
-        "client", "contact", "asset", "contract", "queue", "category", "assignee", "created_by"
+        "client",
+        "contact",
+        "asset",
+        "contract",
+        "queue",
+        "category",
+        "assignee",
+        "created_by",
+        "sla_snapshot",
     )
     return get_for_user(queryset, request.user, number=number)
 
@@ -53,6 +68,7 @@ def _render_detail(request: HttpRequest, ticket: Ticket, **forms) -> HttpRespons
         "ticket": ticket,
         "closed": closed,
         "timeline": ticket_timeline(ticket, request.user),
+        "timers": sla_timer_views(ticket, request.user),
         "time_entries": entries,
         "time_total": total,
         "message_form": MessageForm(closed=closed),

@@ -25,7 +25,7 @@ from msp_portal.core.tenancy import get_for_user
 from tickets import services
 from tickets.forms import ReplyForm
 from tickets.models import Ticket
-from tickets.selectors import ticket_timeline
+from tickets.selectors import sla_timer_views, ticket_timeline
 
 PAGE_SIZE = 50
 HOME_TICKETS = 20
@@ -76,6 +76,7 @@ def _render_ticket(request: HttpRequest, ticket: Ticket, form: ReplyForm | None 
         "ticket": ticket,
         "closed": ticket.status == Ticket.Status.CLOSED,
         "timeline": ticket_timeline(ticket, request.user),
+        "timers": sla_timer_views(ticket, request.user),
         "form": form or ReplyForm(),
     }
     return render(request, "portal/ticket_detail.html", context)
@@ -83,7 +84,9 @@ def _render_ticket(request: HttpRequest, ticket: Ticket, form: ReplyForm | None 
 
 def _get_ticket(request: HttpRequest, number: int) -> Ticket:
     return get_for_user(
-        Ticket.objects.select_related("contact", "asset"), request.user, number=number
+        Ticket.objects.select_related("client", "contact", "asset", "sla_snapshot"),
+        request.user,
+        number=number,
     )
 
 

@@ -16,8 +16,17 @@ from django.views.decorators.http import require_GET
 
 from clients.models import Asset, Site
 from contracts.forms import ContractFilterForm
-from contracts.models import Contract
-from contracts.selectors import CONTRACT_PREFETCH, contract_search, pause_status_labels, sla_lines
+from contracts.models import BusinessCalendar, Contract, SLAPolicy
+from contracts.selectors import (
+    CONTRACT_PREFETCH,
+    POLICY_PREFETCH,
+    calendar_sentence,
+    calendar_summary,
+    contract_search,
+    holidays_in,
+    pause_status_labels,
+    sla_lines,
+)
 from msp_portal.core.access import staff_required
 from msp_portal.core.htmx import render_page_or_partial
 from msp_portal.core.tenancy import get_for_user
@@ -56,3 +65,58 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "active_today": contract.is_active_on(today),
     }
     return render(request, "contracts/contract_detail.html", context)
+
+
+@require_GET
+@staff_required
+def sla_overview(request: HttpRequest) -> HttpResponse:
+    """Every SLA policy and business calendar, each summed up in a sentence."""
+    year = timezone.localdate().year
+    policies = SLAPolicy.objects.for_user(request.user).prefetch_related(*POLICY_PREFETCH)
+    calendars = BusinessCalendar.objects.for_user(request.user).prefetch_related(
+        "windows", "holidays"
+    )
+    context = {
+        "policies": policies,
+        "calendars": [(c, calendar_sentence(c, year)) for c in calendars],
+        "year": year,
+    }
+    return render(request, "contracts/sla_overview.html", context)
+
+
+@require_GET
+@staff_required
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    queryset = SLAPolicy.objects.prefetch_related(*POLICY_PREFETCH)
+    policy = get_for_user(queryset, request.user, pk=pk)
+    contracts = (
+        Contract.objects.for_user(request.user)
+        .filter(sla_policy=policy)
+        .select_related("client", "calendar")
+        .prefetch_related("calendar__windows")
+    )
+    context = {
+        "policy": policy,
+        "pause_statuses": pause_status_labels(policy.pause_statuses),
+        "contracts": contracts,
+        "targets": sorted(policy.targets.all(), key=lambda t: t.priority),
+    }
+    return render(request, "contracts/policy_detail.html", context)
+
+
+@require_GET
+@staff_required
+def calendar_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    queryset = BusinessCalendar.objects.prefetch_related("windows", "holidays")
+    calendar = get_for_user(queryset, request.user, pk=pk)
+    year = timezone.localdate().year
+    context = {
+        "calendar": calendar,
+        "summary": calendar_summary(calendar),
+        "windows": sorted(calendar.windows.all(), key=lambda w: (w.weekday, w.start)),
+        "years": [(y, holidays_in(calendar, y)) for y in (year, year + 1)],
+        "contracts": Contract.objects.for_user(request.user)
+        .filter(calendar=calendar)
+        .select_related("client"),
+    }
+    return render(request, "contracts/calendar_detail.html", context)

@@ -7,4 +7,7 @@ app_name = "contracts"
 urlpatterns = [
     path("contracts/", views.contract_list, name="list"),
     path("contracts/<int:pk>/", views.contract_detail, name="detail"),
+    path("sla/", views.sla_overview, name="sla_overview"),
+    path("sla/policies/<int:pk>/", views.policy_detail, name="policy_detail"),
+    path("sla/calendars/<int:pk>/", views.calendar_detail, name="calendar_detail"),
 ]

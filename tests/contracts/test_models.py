@@ -100,3 +100,39 @@ def test_one_target_per_priority(db):
         SLATarget.objects.create(
             policy=policy, priority="P1", first_response_minutes=5, resolution_minutes=10
         )
+
+
+def test_a_closure_until_midnight_is_valid_and_reaches_the_end_of_the_day():
+    from contracts import sla
+
+    eve = Holiday(name="Réveillon", date=dt.date(2026, 12, 24), recurring=True,
+                  closed_from=dt.time(12), closed_to=dt.time(0))  # fmt: skip
+    eve.clean()
+
+    assert eve.to_spec() == {"recurring": "12-24", "closed_from": "12:00", "closed_to": "24:00"}
+    calendar = sla.Calendar.from_spec(
+        {"tz": "Europe/Paris", "weekly": {"thu": [["09:00", "18:00"]]}, "holidays": [eve.to_spec()]}
+    )
+    day = dt.datetime(2026, 12, 24, 8, 0, tzinfo=dt.UTC)
+    assert sla.business_seconds_between(calendar, day, day + dt.timedelta(hours=12)) == 3 * 3600
+
+
+def test_calendar_and_policy_specs_are_what_the_sla_core_reads(db):
+    from contracts import sla
+
+    calendar = factories.CalendarFactory()
+    BusinessHours.objects.create(calendar=calendar, weekday=5, start=dt.time(22), end=dt.time(6))
+    Holiday.objects.create(calendar=calendar, name="Noël", date=dt.date(2026, 12, 25))
+    Holiday.objects.create(
+        calendar=calendar, name="Fermeture", date=dt.date(2026, 8, 3), end_date=dt.date(2026, 8, 14)
+    )
+    policy = factories.PolicyFactory()
+
+    spec = policy.to_spec(calendar)
+    parsed = sla.Policy.from_spec(spec, {})
+
+    assert spec["calendar"]["weekly"]["mon"] == [["09:00", "17:00"]]
+    assert spec["calendar"]["weekly"]["sat"] == [["22:00", "06:00"]]
+    assert {"from_date": "2026-08-03", "to_date": "2026-08-14"} in spec["calendar"]["holidays"]
+    assert parsed.targets["P1"].first_response == 60
+    assert parsed.pause_statuses == frozenset({"waiting_on_customer"})

@@ -23,3 +23,11 @@ def duration(minutes: int | None) -> str:
         "hours": number_format(hours, force_grouping=True),
         "minutes": rest,
     }
+
+
+@register.filter
+def business_duration(seconds: float | None) -> str:
+    """Business seconds for people, to the minute (a started minute counts as one)."""
+    if seconds is None or seconds == "":
+        return ""
+    return duration(int(-(-float(seconds) // 60)))

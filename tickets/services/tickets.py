@@ -20,8 +20,9 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from clients.models import Asset, Client, Contact
 from contracts.models import Contract
+from contracts.services import sla_snapshot_for
 
-from .models import (
+from ..models import (
     Category,
     Impact,
     Queue,
@@ -32,6 +33,7 @@ from .models import (
     Urgency,
     priority_for,
 )
+from .sla import sla_refresh
 
 ACTIVE_STATUSES = frozenset(
     {
@@ -52,7 +54,11 @@ def _actor(user) -> str:
 
 def _lock(ticket: Ticket) -> Ticket:
     """The ticket row, re-read under a row lock for the rest of the transaction."""
-    return Ticket.objects.select_for_update().get(pk=ticket.pk)
+    return (
+        Ticket.objects.select_related("sla_snapshot")
+        .select_for_update(of=("self",))
+        .get(pk=ticket.pk)
+    )
 
 
 def _record_event(
@@ -170,12 +176,14 @@ def ticket_open(
 
     at = at or timezone.now()
     local_day = timezone.localtime(at, ZoneInfo(client.time_zone)).date()
+    contract = contract_for(client, on=local_day, asset=asset)
     ticket = Ticket.objects.create(
         number=_next_number(),
         client=client,
         contact=contact,
         asset=asset,
-        contract=contract_for(client, on=local_day, asset=asset),
+        contract=contract,
+        sla_snapshot=sla_snapshot_for(contract) if contract else None,
         queue=queue,
         category=category,
         subject=subject[:255],
@@ -201,6 +209,7 @@ def ticket_open(
         body=description,
         data={"source": source, "priority": ticket.priority},
     )
+    sla_refresh(ticket)
     return ticket
 
 
@@ -293,6 +302,7 @@ def ticket_reply(
         if ticket.status == Ticket.Status.NEW:
             _set_status(ticket, Ticket.Status.OPEN, at=at, by=author)
     ticket.save(update_fields=fields)
+    sla_refresh(ticket)
     return event
 
 
@@ -327,6 +337,7 @@ def ticket_change_status(
         return ticket
     _ensure_not_closed(ticket)
     _set_status(ticket, status, at=at or timezone.now(), by=by, reason=reason)
+    sla_refresh(ticket)
     return ticket
 
 
@@ -354,6 +365,7 @@ def ticket_change_priority(
         author=by,
         data={"from": previous, "to": priority, "impact": impact, "urgency": urgency},
     )
+    sla_refresh(ticket)
     return ticket
 
 

@@ -1,0 +1,375 @@
+"""The stored SLA timers: recomputed with every ticket change, swept every minute.
+
+The arithmetic is ``contracts.sla`` (pure). Here it meets the database: the ticket's timeline
+becomes the core's event log, the results are stored on ``SlaTimer`` rows (due, warning and
+critical instants, breach, outcome), and the sweep turns instants that have passed into one
+``SlaEscalation`` per ticket, timer and level -- a unique row, so two workers, a redelivered
+task or a crash between the write and the send cannot escalate twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from contracts import sla
+from contracts.models import SLASnapshot
+from contracts.services import sla_snapshot_for
+from msp_portal.accounts.models import Role, User
+
+from ..models import SlaEscalation, SlaTimer, Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+Level = SlaTimer.Level
+SWEEP_BATCH = 5000
+SEND_BATCH = 200
+SEND_CLAIM = dt.timedelta(minutes=5)
+SEND_MAX_ATTEMPTS = 5
+
+
+# --- from the timeline to the SLA core ---------------------------------------------------------
+
+
+@lru_cache(maxsize=256)
+def _policy(digest: str, spec_json: str) -> sla.Policy:
+    return sla.Policy.from_spec(json.loads(spec_json), {})
+
+
+def snapshot_policy(snapshot: SLASnapshot) -> sla.Policy:
+    """The SLA core's policy for one stored snapshot; snapshots never change, so their digest
+    keys a cache and a ticket change does not rebuild calendars."""
+    return _policy(snapshot.digest, json.dumps(snapshot.spec, sort_keys=True))
+
+
+_TIMELINE_KINDS = (
+    TicketEvent.Kind.CREATED,
+    TicketEvent.Kind.REPLY,
+    TicketEvent.Kind.NOTE,
+    TicketEvent.Kind.STATUS,
+    TicketEvent.Kind.PRIORITY,
+)
+
+
+def sla_events(ticket: Ticket) -> tuple[str, list[sla.Event]]:
+    """The ticket's initial priority and its timeline in the core's vocabulary."""
+    rows = (
+        TicketEvent.objects.filter(ticket_id=ticket.pk, kind__in=_TIMELINE_KINDS)
+        .order_by("created_at", "pk")
+        .values_list("kind", "actor", "automated", "data", "created_at")
+    )
+    priority = ticket.priority
+    events: list[sla.Event] = []
+    for kind, actor, automated, data, at in rows:
+        if kind == TicketEvent.Kind.CREATED:
+            priority = (data or {}).get("priority", priority)
+        elif kind == TicketEvent.Kind.REPLY:
+            if actor == TicketEvent.Actor.CLIENT:
+                events.append(sla.Event(at=at, type="customer_message"))
+            else:
+                events.append(
+                    sla.Event(
+                        at=at,
+                        type="agent_reply",
+                        public=True,
+                        automated=automated or actor == TicketEvent.Actor.SYSTEM,
+                    )
+                )
+        elif kind == TicketEvent.Kind.NOTE:
+            events.append(sla.Event(at=at, type="internal_note"))
+        elif kind == TicketEvent.Kind.STATUS:
+            # The core reopens on a client's message by itself; the stored echo adds nothing.
+            if (data or {}).get("cause") != "client_replied":
+                events.append(sla.Event(at=at, type="status", to=data["to"]))
+        elif kind == TicketEvent.Kind.PRIORITY:
+            events.append(sla.Event(at=at, type="priority", to=data["to"]))
+    return priority, events
+
+
+def evaluate_ticket(ticket: Ticket, *, now: dt.datetime) -> list[sla.TimerResult]:
+    """The pure evaluation of a ticket's timers at ``now`` (nothing stored)."""
+    if ticket.sla_snapshot_id is None:
+        return []
+    priority, events = sla_events(ticket)
+    return sla.evaluate(
+        snapshot_policy(ticket.sla_snapshot),
+        created_at=ticket.created_at,
+        priority=priority,
+        status=Ticket.Status.NEW,
+        events=events,
+        now=now,
+    )
+
+
+# --- storing --------------------------------------------------------------------------------
+
+
+def _level_instants(timer: SlaTimer) -> list[tuple[int, dt.datetime | None]]:
+    breach = timer.breach_at if timer.breached else timer.due_at
+    return [
+        (Level.WARNING, timer.warning_at),
+        (Level.CRITICAL, timer.critical_at),
+        (Level.BREACHED, breach),
+    ]
+
+
+def _next_alert_at(timer: SlaTimer) -> dt.datetime | None:
+    """When the sweep must look at this timer next: its lowest level not yet escalated."""
+    if timer.alerted_level >= Level.BREACHED:
+        return None
+    if timer.state != SlaTimer.State.RUNNING:
+        # A paused or stopped timer escalates nothing more, except a breach it already has.
+        return timer.breach_at if timer.breached else None
+    for level, at in _level_instants(timer):
+        if level > timer.alerted_level and at is not None:
+            return at
+    return None
+
+
+_RESULT_FIELDS = (
+    "priority",
+    "target_minutes",
+    "state",
+    "started_at",
+    "elapsed_seconds",
+    "due_at",
+    "warning_at",
+    "critical_at",
+    "breached",
+    "breach_at",
+    "stopped_at",
+)
+
+
+def _apply(timer: SlaTimer, result: sla.TimerResult, now: dt.datetime) -> None:
+    for field in _RESULT_FIELDS:
+        setattr(timer, field, getattr(result, field))
+    timer.outcome = result.outcome or ""
+    timer.computed_at = now
+    timer.next_alert_at = _next_alert_at(timer)
+
+
+def sla_refresh(ticket: Ticket, *, now: dt.datetime | None = None) -> list[SlaTimer]:
+    """Recompute and store the ticket's timers; called inside every ticket change, under the
+    ticket's row lock, so the stored timers always match the timeline."""
+    now = now or timezone.now()
+    results = evaluate_ticket(ticket, now=now)
+    existing = {(t.kind, t.cycle): t for t in SlaTimer.objects.filter(ticket_id=ticket.pk)}
+    to_create, to_update = [], []
+    for result in results:
+        timer = existing.pop((result.kind, result.cycle), None)
+        if timer is None:
+            timer = SlaTimer(
+                client_id=ticket.client_id, ticket_id=ticket.pk, kind=result.kind,
+                cycle=result.cycle,
+            )  # fmt: skip
+            to_create.append(timer)
+        else:
+            to_update.append(timer)
+        _apply(timer, result, now)
+    if existing:  # timers the current rules no longer have (rules rebuilt)
+        SlaTimer.objects.filter(pk__in=[t.pk for t in existing.values()]).delete()
+    if to_create:
+        SlaTimer.objects.bulk_create(to_create)
+    if to_update:
+        SlaTimer.objects.bulk_update(to_update, [*_RESULT_FIELDS, "outcome", "computed_at",
+                                                 "next_alert_at"])  # fmt: skip
+    return [*to_create, *to_update]
+
+
+@transaction.atomic
+def sla_rebuild(*, tickets: Iterable[Ticket], now: dt.datetime | None = None) -> int:
+    """Move open tickets onto their contract's current SLA rules and recompute them.
+
+    Running timers keep the rules they started with; this is the explicit step an admin takes
+    to apply an edited policy or calendar to tickets already open. Returns how many moved.
+    """
+    count = 0
+    for ticket in tickets:
+        ticket = (
+            Ticket.objects.select_related("contract", "sla_snapshot")
+            .select_for_update(of=("self",))
+            .get(pk=ticket.pk)
+        )
+        if not ticket.is_open:
+            continue
+        snapshot = sla_snapshot_for(ticket.contract) if ticket.contract_id else None
+        if getattr(snapshot, "pk", None) != ticket.sla_snapshot_id:
+            ticket.sla_snapshot = snapshot
+            ticket.save(update_fields=["sla_snapshot"])
+            count += 1
+        sla_refresh(ticket, now=now)
+    return count
+
+
+# --- the sweep ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    examined: int
+    escalated: int
+
+
+def _level_reached(timer: SlaTimer, now: dt.datetime) -> int:
+    if timer.breached and timer.breach_at is not None and timer.breach_at < now:
+        return Level.BREACHED
+    if timer.state == SlaTimer.State.RUNNING:
+        if timer.due_at is not None and now > timer.due_at:
+            return Level.BREACHED
+        if timer.critical_at is not None and now >= timer.critical_at:
+            return Level.CRITICAL
+        if timer.warning_at is not None and now >= timer.warning_at:
+            return Level.WARNING
+    return Level.NONE
+
+
+def _recipients(ticket: Ticket, level: int, managers: list[User]) -> list[dict]:
+    """Who hears of it: the assignee (or the queue) from the warning on, the queue too when
+    critical, and the managers when it is breached."""
+    people: list[dict] = []
+    if ticket.assignee_id and ticket.assignee.is_active and ticket.assignee.email:
+        people.append({"email": ticket.assignee.email, "language": ticket.assignee.language})
+    queue_email = ticket.queue.email if ticket.queue_id else ""
+    if queue_email and (level >= Level.CRITICAL or not people):
+        people.append({"email": queue_email, "language": settings.LANGUAGE_CODE})
+    if level >= Level.BREACHED:
+        people += [{"email": m.email, "language": m.language} for m in managers]
+    seen: set[str] = set()
+    return [p for p in people if not (p["email"] in seen or seen.add(p["email"]))]
+
+
+def _locked_due_timers(now: dt.datetime):
+    timers = SlaTimer.objects.alerts_due(now).select_related("ticket__assignee", "ticket__queue")
+    if connection.features.has_select_for_update_skip_locked:
+        # Two sweeps at once split the work instead of waiting on each other.
+        timers = timers.select_for_update(skip_locked=True, of=("self",))
+    return list(timers.order_by("next_alert_at")[:SWEEP_BATCH])
+
+
+@transaction.atomic
+def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Escalate every timer whose warning, critical or due instant has passed, exactly once
+    per ticket, timer and level, with a constant number of queries whatever the volume."""
+    now = now or timezone.now()
+    timers = _locked_due_timers(now)
+    if not timers:
+        return SweepResult(examined=0, escalated=0)
+    managers = list(User.objects.filter(role=Role.MANAGER, is_active=True))
+    escalations, events = [], []
+    for timer in timers:
+        level = _level_reached(timer, now)
+        if level > timer.alerted_level:
+            ticket = timer.ticket
+            reached = dict(_level_instants(timer))[level] or now
+            escalations.append(
+                SlaEscalation(
+                    client_id=timer.client_id, ticket_id=timer.ticket_id, kind=timer.kind,
+                    cycle=timer.cycle, level=level, reached_at=reached, created_at=now,
+                    recipients=_recipients(ticket, level, managers),
+                )
+            )  # fmt: skip
+            events.append(
+                TicketEvent(
+                    ticket_id=timer.ticket_id, client_id=timer.client_id,
+                    kind=TicketEvent.Kind.SLA, actor=TicketEvent.Actor.SYSTEM, public=False,
+                    automated=True, created_at=now,
+                    data={"timer": timer.kind, "cycle": timer.cycle, "level": int(level),
+                          "due_at": timer.due_at.isoformat() if timer.due_at else None},
+                )
+            )  # fmt: skip
+            timer.alerted_level = level
+        timer.next_alert_at = _next_alert_at(timer)
+    # A unique row per (ticket, timer, cycle, level): a second sweep racing this one inserts
+    # nothing, and a level already recorded is never recorded again.
+    SlaEscalation.objects.bulk_create(escalations, ignore_conflicts=True)
+    TicketEvent.objects.bulk_create(events)
+    SlaTimer.objects.bulk_update(timers, ["alerted_level", "next_alert_at"], batch_size=1000)
+    if escalations:
+        from ..tasks import sla_send_escalations
+
+        transaction.on_commit(sla_send_escalations.delay)
+    return SweepResult(examined=len(timers), escalated=len(escalations))
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def _claim(now: dt.datetime) -> list[SlaEscalation]:
+    """Claim unsent escalations for a while (a conditional update, so two senders never take
+    the same row); the claim lapses if this sender dies before marking them sent."""
+    claimable = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    candidates = list(
+        SlaEscalation.objects.filter(
+            claimable, sent_at__isnull=True, attempts__lt=SEND_MAX_ATTEMPTS
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SEND_BATCH]
+    )
+    token = secrets.token_hex(16)
+    SlaEscalation.objects.filter(claimable, pk__in=candidates, sent_at__isnull=True).update(
+        claimed_until=now + SEND_CLAIM, claim_token=token
+    )
+    return list(
+        SlaEscalation.objects.filter(claim_token=token, sent_at__isnull=True).select_related(
+            "ticket__client"
+        )
+    )
+
+
+def _message(escalation: SlaEscalation, recipient: dict) -> EmailMultiAlternatives:
+    ticket = escalation.ticket
+    with translation.override(recipient.get("language") or settings.LANGUAGE_CODE), \
+            timezone.override(ticket.client.time_zone):  # fmt: skip
+        context = {
+            "ticket": ticket,
+            "escalation": escalation,
+            "url": settings.PORTAL_BASE_URL.rstrip("/") + ticket.get_absolute_url(),
+        }
+        subject = render_to_string("tickets/email/sla_escalation_subject.txt", context)
+        body = render_to_string("tickets/email/sla_escalation.txt", context)
+    message = EmailMultiAlternatives(
+        subject=" ".join(subject.split()), body=body, to=[recipient["email"]]
+    )
+    # The same escalation always carries the same Message-ID: a re-send after a crash is
+    # recognisable as a duplicate by the receiving side.
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "msp-portal"
+    who = hashlib.sha256(recipient["email"].encode()).hexdigest()[:12]
+    message.extra_headers["Message-ID"] = f"<sla-{escalation.pk}-{who}@{domain}>"
+    message.extra_headers["Auto-Submitted"] = "auto-generated"
+    return message
+
+
+def sla_escalations_send(*, now: dt.datetime | None = None) -> int:
+    """Send the escalations recorded by the sweep; returns how many were sent."""
+    now = now or timezone.now()
+    sent = 0
+    with get_connection() as mail:
+        for escalation in _claim(now):
+            try:
+                mail.send_messages([_message(escalation, r) for r in escalation.recipients])
+            except Exception as exc:
+                logger.warning("SLA escalation %s not sent: %s", escalation.pk, exc)
+                SlaEscalation.objects.filter(pk=escalation.pk).update(
+                    attempts=escalation.attempts + 1, last_error=str(exc)[:500],
+                    claimed_until=None,
+                )  # fmt: skip
+                continue
+            SlaEscalation.objects.filter(pk=escalation.pk).update(
+                sent_at=timezone.now(), attempts=escalation.attempts + 1, last_error=""
+            )
+            sent += 1
+    return sent

@@ -1,0 +1,17 @@
+"""Periodic SLA work: thin tasks that call one service each."""
+
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="tickets.tasks.sla_sweep")
+def sla_sweep() -> int:
+    """Beat runs this every minute: escalate the timers whose instants have passed."""
+    return services.sla_sweep().escalated
+
+
+@shared_task(name="tickets.tasks.sla_send_escalations")
+def sla_send_escalations() -> int:
+    """Send recorded escalations; also re-driven by beat, so a lost send is retried."""
+    return services.sla_escalations_send()
