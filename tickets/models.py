@@ -11,7 +11,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -441,6 +441,9 @@ class TimeEntry(models.Model):
         return f"{self.minutes} min - {self.ticket.reference}"
 
 
+_NO_INSTANT = Value(None, output_field=models.DateTimeField())
+
+
 class SlaTimerQuerySet(TenantQuerySet):
     def for_client_admin(self, user) -> SlaTimerQuerySet:
         return self
@@ -498,11 +501,31 @@ class SlaTimer(models.Model):
     breach_at = models.DateTimeField(_("breached at"), null=True, blank=True)
     stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, blank=True)
-    # The sweep's cursor: the highest level already escalated, and when the next one falls due.
+    # The sweep's cursor: the highest level already escalated, and, derived from it by the
+    # database, when the next level falls due. Generated, so no writer can let them disagree,
+    # and the per-event recompute writes the timer's values without reading the row first.
     alerted_level = models.PositiveSmallIntegerField(
         _("escalated level"), choices=Level.choices, default=Level.NONE
     )
-    next_alert_at = models.DateTimeField(_("next escalation"), null=True, blank=True)
+    next_alert_at = models.GeneratedField(
+        verbose_name=_("next escalation"),
+        expression=Case(
+            When(alerted_level__gte=3, then=_NO_INSTANT),
+            When(
+                ~Q(state="running"),
+                then=Case(
+                    When(breached=True, then=F("breach_at")),
+                    default=_NO_INSTANT,
+                ),
+            ),
+            When(alerted_level__lt=1, warning_at__isnull=False, then=F("warning_at")),
+            When(alerted_level__lt=2, critical_at__isnull=False, then=F("critical_at")),
+            When(breached=True, then=F("breach_at")),
+            default=F("due_at"),
+        ),
+        output_field=models.DateTimeField(null=True),
+        db_persist=True,
+    )
 
     objects = SlaTimerQuerySet.as_manager()
 
