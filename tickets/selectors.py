@@ -197,6 +197,11 @@ def describe_change(event: TicketEvent) -> dict[str, Any]:
         return {"minutes": data.get("minutes"), "billable": bool(data.get("billable"))}
     if kind == TicketEvent.Kind.CREATED:
         return {"source": _label(Ticket.Source, data.get("source"))}
+    if kind == TicketEvent.Kind.SLA:
+        return {
+            "timer": _label(SlaTimer.Kind, data.get("timer")),
+            "level": data.get("level"),
+        }
     return {}
 
 

@@ -166,3 +166,47 @@ def test_the_tasks_call_the_services(ticket, monkeypatch):
 
     assert sla_sweep.delay().get() == 1
     assert sla_send_escalations.delay().get() == 1
+
+
+def test_the_timeline_says_which_target_is_at_risk(client, ticket, tech):
+    services.sla_sweep(now=at(13, 0))
+    client.force_login(tech)
+
+    body = client.get(ticket.get_absolute_url()).content.decode()
+
+    assert "First response: at risk" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_racing_escalate_each_level_once(acme, acme_user, tech):
+    """Two workers sweep at the same instant, each in its own connection and transaction."""
+    import threading
+
+    from django.db import connection as default_connection
+    from django.db import connections
+
+    if default_connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises writers; the race needs PostgreSQL's row locks")
+    factories.ContractFactory(client=acme, start_date=dt.date(2025, 1, 1))
+    tickets = [factories.open_ticket(acme, by=acme_user, at=OPENED) for _ in range(30)]
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def sweep():
+        try:
+            barrier.wait(timeout=10)
+            results.append(services.sla_sweep(now=at(16, 0)).escalated)
+        except Exception as exc:  # reported below, in the test thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sum(results) == SlaEscalation.objects.count() == len(tickets)
+    assert TicketEvent.objects.filter(kind="sla").count() == len(tickets)
