@@ -76,15 +76,21 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = env_str("SECRET_KEY")
+# The environment wins; otherwise the per-installation key `make run` generates into
+# VAR_DIR/secret_key, so that manage.py commands work in that installation too.
+SECRET_KEY_FILE = VAR_DIR / "secret_key"
+SECRET_KEY = env_str("SECRET_KEY") or (
+    SECRET_KEY_FILE.read_text().strip() if SECRET_KEY_FILE.is_file() else ""
+)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY is not set. Set it to a long random string "
             '(python -c "import secrets; print(secrets.token_urlsafe(50))"), '
+            f"write one into {SECRET_KEY_FILE} (make run does), "
             "or set DEBUG=1 for a throw-away development instance."
         )
-    SECRET_KEY = "insecure-development-only-key"
+    SECRET_KEY = "insecure-development-only-key"  # DEBUG only: never used to serve for real
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

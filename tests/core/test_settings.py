@@ -58,6 +58,14 @@ def test_secret_key_is_required_outside_debug(tmp_path):
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_the_installation_key_file_is_used_when_the_environment_has_none(tmp_path):
+    (tmp_path / "secret_key").write_text("k" * 50 + "\n")
+
+    result = start(tmp_path, SECRET_KEY=None)
+
+    assert result.returncode == 0, result.stderr
+
+
 def test_debug_runs_without_a_secret_key(tmp_path):
     result = start(tmp_path, SECRET_KEY=None, DEBUG="1")
 
