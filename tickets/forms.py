@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clients.models import Client
+from msp_portal.core.forms import ListFilterForm, client_filter_field
 
 from .models import Priority, Ticket
 from .selectors import (
@@ -18,10 +18,11 @@ from .selectors import (
 )
 
 
-class TicketFilterForm(forms.Form):
+class TicketFilterForm(ListFilterForm):
+    search_placeholder = _("Subject or number (T-1234)")
+
     """The ticket list's filters, read from the query string."""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
@@ -34,12 +35,7 @@ class TicketFilterForm(forms.Form):
     priority = forms.ChoiceField(
         label=_("Priority"), required=False, choices=[("", _("Any priority")), *Priority.choices]
     )
-    client = forms.ModelChoiceField(
-        label=_("Client"),
-        required=False,
-        queryset=Client.objects.none(),
-        empty_label=_("All clients"),
-    )
+    client = client_filter_field()
     assignee = forms.ChoiceField(
         label=_("Assignee"),
         required=False,
@@ -56,18 +52,6 @@ class TicketFilterForm(forms.Form):
             (SLA_MET, _("Met")),
         ],
     )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.for_user(user).only("pk", "name")
-        self.fields["q"].widget.attrs.update(
-            {"type": "search", "placeholder": _("Subject or number (T-1234)")}
-        )
-
-    def filters(self) -> dict:
-        """The valid filters; an invalid one (a client not offered) is ignored, and shown."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
 
 
 class ReplyForm(forms.Form):

@@ -29,7 +29,7 @@ SECTION_SIZE = 50
 @require_GET
 @staff_required
 def client_list(request: HttpRequest) -> HttpResponse:
-    form = ClientFilterForm(request.GET)
+    form = ClientFilterForm(request.GET, user=request.user)
     clients = Client.objects.for_user(request.user).annotate(
         open_ticket_count=open_ticket_count(), asset_count=asset_count()
     )
