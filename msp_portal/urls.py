@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("msp_portal.staff.contracts_urls")),
     path("", include("monitoring.urls")),
     path("portal/", include("msp_portal.portal.urls")),
+    path("api/", include("msp_portal.api.urls")),
     path("admin/", admin.site.urls),
 ]
