@@ -8,6 +8,7 @@ or ``manage.py sla_rebuild``).
 
 import datetime as dt
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
@@ -152,8 +153,31 @@ class SLASnapshotAdmin(admin.ModelAdmin):
         return False
 
 
+class ContractForm(forms.ModelForm):
+    """A contract covers sites and assets of its own client only."""
+
+    class Meta:
+        model = Contract
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin chooses the fields shown
+
+    def clean(self) -> dict:
+        data = super().clean()
+        client = data.get("client")
+        if client is not None:
+            for field in ("covered_sites", "covered_assets"):
+                foreign = [str(o) for o in data.get(field) or [] if o.client_id != client.pk]
+                if foreign:
+                    self.add_error(
+                        field,
+                        _("These belong to another client: %(names)s.")
+                        % {"names": ", ".join(foreign)},
+                    )
+        return data
+
+
 @admin.register(Contract)
 class ContractAdmin(admin.ModelAdmin):
+    form = ContractForm
     list_display = (
         "reference", "title", "client", "status", "billing_model", "start_date", "end_date",
         "sla_policy",

@@ -145,3 +145,22 @@ def test_a_calendar_that_another_client_uses_does_not_show_that_client(client, a
     body = client.get(reverse("contracts:calendar_detail", args=[calendar.pk])).content.decode()
 
     assert "Acme" not in body
+
+
+def test_a_contract_cannot_cover_another_clients_assets(client, admin_user, acme, globex):
+    contract = factories.ContractFactory(client=acme)
+    foreign = factories.AssetFactory(client=globex, name="GLOBEX-SRV")
+    client.force_login(admin_user)
+    data = {
+        "client": acme.pk, "reference": contract.reference, "title": contract.title,
+        "status": "active", "start_date": "2026-01-01", "auto_renew": "on",
+        "notice_period_days": "90", "billing_model": "monthly_flat", "monthly_fee": "100",
+        "currency": "EUR", "included_hours": "0", "sla_policy": contract.sla_policy_id,
+        "calendar": contract.calendar_id, "covered_assets": [foreign.pk],
+    }  # fmt: skip
+
+    response = client.post(reverse("admin:contracts_contract_change", args=[contract.pk]), data)
+
+    assert response.status_code == 200
+    assert "belong to another client" in response.content.decode()
+    assert not contract.covered_assets.exists()
