@@ -9,7 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_portal.settings")
 
 app = Celery("msp_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["msp_portal.core", "clients", "contracts", "tickets", "monitoring"])
+app.autodiscover_tasks(
+    ["msp_portal.core", "msp_portal.webhooks", "clients", "contracts", "tickets", "monitoring"]
+)
 
 # Every entry expires before its next run, so a backlog never piles up duplicate ticks.
 app.conf.beat_schedule = {
@@ -22,6 +24,16 @@ app.conf.beat_schedule = {
         "task": "tickets.tasks.sla_send_escalations",
         "schedule": 300.0,
         "options": {"expires": 240},
+    },
+    "outbox-redrive": {
+        "task": "msp_portal.core.tasks.outbox_redrive",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "webhooks-send-due": {
+        "task": "msp_portal.webhooks.tasks.webhooks_send_due",
+        "schedule": 60.0,
+        "options": {"expires": 50},
     },
     "worker-heartbeat": {
         "task": "msp_portal.core.tasks.worker_heartbeat",

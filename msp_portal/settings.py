@@ -269,11 +269,52 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# REST API v1 (msp_portal/api): bearer tokens first, so that a request without credentials
+# gets 401 with a WWW-Authenticate header rather than 403; the session serves the browser.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "msp_portal.api.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "msp_portal.api.pagination.CursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["msp_portal.api.throttling.PerTokenRateThrottle"],
+    # Per token (or session user) and, without credentials, per address.
+    "DEFAULT_THROTTLE_RATES": {"api": "1200/minute", "anon": "60/minute"},
+    "EXCEPTION_HANDLER": "msp_portal.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "msp_portal.api.schema.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "MSP portal API",
+    "DESCRIPTION": (
+        "REST API v1 of the MSP portal: the same tenancy and services as the pages. "
+        "Authenticate with `Authorization: Bearer <token>` (create tokens with "
+        "`manage.py create_api_token` or POST /api/v1/tokens/) or with a browser session."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "contracts.models.TicketStatus",
+        "PriorityEnum": "contracts.models.Priority",
+        "CheckStateEnum": "monitoring.models.CheckState",
+    },
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
@@ -289,3 +330,15 @@ LOGGING = {
 
 # The worker is reported stale on /health/ when its last heartbeat is older than this.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30, minimum=5)
+
+# --- Webhooks (msp_portal.webhooks) ------------------------------------------------------------
+# Seconds to wait for a receiver to connect and answer one delivery attempt.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# Attempts per delivery before it is given up (retries after 1 min, 5 min, 30 min, 2 h, 12 h).
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+# Failed attempts in a row, across deliveries, after which a hook is disabled and admins told.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10, minimum=1)
+# Let hooks call private, loopback and reserved addresses (a receiver on the MSP's own LAN).
+# Link-local and cloud metadata addresses stay refused either way.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# --- end of webhooks -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from clients.models import Asset, Client, Contact, Site
 from contracts.models import Contract
 from monitoring.models import Check, CheckResult, CheckStateChange, MaintenanceWindow
+from msp_portal.webhooks.models import Webhook
 from tests import factories
 from tickets import services
 from tickets.models import (
@@ -104,6 +105,9 @@ def acme_world(acme, acme_user, tech):
     escalation = SlaEscalation.objects.create(
         client=acme, ticket=ticket, kind=timer.kind, level=1, reached_at=timer.started_at
     )
+    webhook = Webhook.objects.create(
+        client=acme, name=f"{MARKER} hook", url="https://hooks.acme.test/", events=["ticket.opened"]
+    )
     return {
         Client: acme,
         Site: site,
@@ -120,4 +124,5 @@ def acme_world(acme, acme_user, tech):
         MaintenanceWindow: window,
         SlaTimer: timer,
         SlaEscalation: escalation,
+        Webhook: webhook,
     }

@@ -10,7 +10,7 @@ def validate_time_zone(value: str) -> None:
     """Accept only IANA zone names this machine knows."""
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: absurd lengths
         raise ValidationError(
             _("%(value)s is not a known time zone; use an IANA name such as Europe/Paris."),
             params={"value": value},

@@ -29,8 +29,10 @@ from contracts import sla
 from contracts.models import SLASnapshot
 from contracts.services import sla_snapshot_for
 from msp_portal.accounts.models import Role, User
+from msp_portal.core.outbox import outbox_publish_many
 
 from ..models import SlaEscalation, SlaTimer, Ticket, TicketEvent
+from .publish import sla_breach_message
 
 logger = logging.getLogger(__name__)
 
@@ -285,7 +287,9 @@ def _recipients(ticket: Ticket, level: int, managers: list[User]) -> list[dict]:
 
 
 def _locked_due_timers(now: dt.datetime):
-    timers = SlaTimer.objects.alerts_due(now).select_related("ticket__assignee", "ticket__queue")
+    timers = SlaTimer.objects.alerts_due(now).select_related(
+        "ticket__assignee", "ticket__queue", "ticket__client"
+    )
     if connection.features.has_select_for_update_skip_locked:
         # Two sweeps at once split the work instead of waiting on each other.
         timers = timers.select_for_update(skip_locked=True, of=("self",))
@@ -301,7 +305,7 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     if not timers:
         return SweepResult(examined=0, escalated=0)
     managers = list(User.objects.filter(role=Role.MANAGER, is_active=True))
-    escalations, events = [], []
+    escalations, events, breaches = [], [], []
     raised: dict[int, list[int]] = {}
     for timer in timers:
         level = _level_reached(timer, now)
@@ -325,10 +329,15 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                 )
             )  # fmt: skip
             raised.setdefault(level, []).append(timer.pk)
+            if level == Level.BREACHED:
+                breaches.append(sla_breach_message(ticket, timer, reached_at=reached))
     # A unique row per (ticket, timer, cycle, level): a second sweep racing this one inserts
     # nothing, and a level already recorded is never recorded again.
     SlaEscalation.objects.bulk_create(escalations, ignore_conflicts=True)
     TicketEvent.objects.bulk_create(events)
+    # Keyed like the escalation, so a breach a racing sweep already recorded is not published
+    # again: one INSERT for all of them, whatever the volume.
+    outbox_publish_many(breaches)
     # One UPDATE per level reached (at most three); next_alert_at follows in the database.
     for level, pks in raised.items():
         SlaTimer.objects.filter(pk__in=pks).update(alerted_level=level)

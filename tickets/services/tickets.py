@@ -33,6 +33,7 @@ from ..models import (
     Urgency,
     priority_for,
 )
+from . import publish
 from .sla import sla_refresh
 
 ACTIVE_STATUSES = frozenset(
@@ -55,7 +56,7 @@ def _actor(user) -> str:
 def _lock(ticket: Ticket) -> Ticket:
     """The ticket row, re-read under a row lock for the rest of the transaction."""
     return (
-        Ticket.objects.select_related("sla_snapshot")
+        Ticket.objects.select_related("sla_snapshot", "client", "assignee")
         .select_for_update(of=("self",))
         .get(pk=ticket.pk)
     )
@@ -210,12 +211,13 @@ def ticket_open(
         data={"source": source, "priority": ticket.priority},
     )
     sla_refresh(ticket)
+    publish.publish_opened(ticket)
     return ticket
 
 
 def _set_status(
     ticket: Ticket, status: str, *, at: dt.datetime, by, reason: str = "", cause: str = ""
-) -> None:
+) -> TicketEvent:
     """Change the status of a locked ticket, stamping resolution and closure times.
 
     ``reason`` is what a person typed; ``cause`` names an automatic change (shown translated).
@@ -237,7 +239,7 @@ def _set_status(
         fields.append("resolved_at")
     ticket.updated_at = at
     ticket.save(update_fields=fields)
-    _record_event(
+    return _record_event(
         ticket,
         kind=TicketEvent.Kind.STATUS,
         at=at,
@@ -292,6 +294,7 @@ def ticket_reply(
     )
     fields = ["updated_at"]
     ticket.updated_at = at
+    previous_status = ticket.status
     if from_client:
         if ticket.status in (Ticket.Status.WAITING_ON_CUSTOMER, Ticket.Status.RESOLVED):
             _set_status(ticket, Ticket.Status.OPEN, at=at, by=None, cause="client_replied")
@@ -303,6 +306,17 @@ def ticket_reply(
             _set_status(ticket, Ticket.Status.OPEN, at=at, by=author)
     ticket.save(update_fields=fields)
     sla_refresh(ticket)
+    changes = {
+        "reply": {
+            "event_id": event.pk,
+            "from_client": from_client,
+            "author": (author or author_contact).email if (author or author_contact) else None,
+            "body": body,
+        }
+    }
+    if ticket.status != previous_status:
+        changes["status"] = {"from": previous_status, "to": ticket.status}
+    publish.publish_updated(ticket, event, changes, by=author or author_contact)
     return event
 
 
@@ -336,8 +350,10 @@ def ticket_change_status(
     if ticket.status == status:
         return ticket
     _ensure_not_closed(ticket)
-    _set_status(ticket, status, at=at or timezone.now(), by=by, reason=reason)
+    previous = ticket.status
+    event = _set_status(ticket, status, at=at or timezone.now(), by=by, reason=reason)
     sla_refresh(ticket)
+    publish.publish_updated(ticket, event, {"status": {"from": previous, "to": status}}, by=by)
     return ticket
 
 
@@ -358,7 +374,7 @@ def ticket_change_priority(
     ticket.impact, ticket.urgency, ticket.priority = impact, urgency, priority
     ticket.updated_at = at
     ticket.save(update_fields=["impact", "urgency", "priority", "updated_at"])
-    _record_event(
+    event = _record_event(
         ticket,
         kind=TicketEvent.Kind.PRIORITY,
         at=at,
@@ -366,6 +382,12 @@ def ticket_change_priority(
         data={"from": previous, "to": priority, "impact": impact, "urgency": urgency},
     )
     sla_refresh(ticket)
+    publish.publish_updated(
+        ticket,
+        event,
+        {"priority": {"from": previous, "to": priority}, "impact": impact, "urgency": urgency},
+        by=by,
+    )
     return ticket
 
 
@@ -381,7 +403,7 @@ def ticket_assign(*, ticket: Ticket, assignee, by, at: dt.datetime | None = None
     previous = ticket.assignee
     ticket.assignee, ticket.updated_at = assignee, at
     ticket.save(update_fields=["assignee", "updated_at"])
-    _record_event(
+    event = _record_event(
         ticket,
         kind=TicketEvent.Kind.ASSIGNMENT,
         at=at,
@@ -393,6 +415,17 @@ def ticket_assign(*, ticket: Ticket, assignee, by, at: dt.datetime | None = None
             "to": assignee.pk if assignee else None,
             "to_name": str(assignee) if assignee else "",
         },
+    )
+    publish.publish_updated(
+        ticket,
+        event,
+        {
+            "assignee": {
+                "from": previous.email if previous else None,
+                "to": assignee.email if assignee else None,
+            }
+        },
+        by=by,
     )
     return ticket
 
@@ -417,14 +450,14 @@ def ticket_update(
     if "subject" in changes and not (changes["subject"] or "").strip():
         raise ValidationError({"subject": _("Give the ticket a subject.")})
     at = at or timezone.now()
-    changed = []
+    changed, event = {}, None
     for field, new in changes.items():
         old = getattr(ticket, field)
         if old == new:
             continue
         setattr(ticket, field, new)
-        changed.append(field)
-        _record_event(
+        changed[field] = {"from": str(old or ""), "to": str(new or "")}
+        event = _record_event(
             ticket,
             kind=TicketEvent.Kind.FIELD,
             at=at,
@@ -435,6 +468,7 @@ def ticket_update(
     if changed:
         ticket.updated_at = at
         ticket.save(update_fields=[*changed, "updated_at"])
+        publish.publish_updated(ticket, event, changed, by=by)
     return ticket
 
 

@@ -1,0 +1,1 @@
+"""API views: thin classes over ``for_user`` querysets and the services."""

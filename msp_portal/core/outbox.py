@@ -1,0 +1,166 @@
+"""The transactional outbox: an effect is recorded with the change that causes it.
+
+A service that wants something to happen elsewhere (a webhook today; notifications and
+monitoring alerts next) calls :func:`outbox_publish` inside its own transaction. The row commits
+or rolls back with the business change, so a rolled-back change never reaches the outside world
+and a committed one always does. Its idempotency key is unique: publishing the same effect twice
+(a redelivered task, two racing workers) inserts it once.
+
+After commit a task hands the event to the consumers registered with
+:func:`outbox_register_consumer` and marks it dispatched; beat re-drives any event left
+undispatched (a lost enqueue, a broker outage, a consumer that failed). Consumers must therefore
+be idempotent, which they are by writing their own unique rows.
+
+Core knows topics only as strings ("ticket.opened"); it knows nothing of tickets or webhooks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from .models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+#: Rows per INSERT statement: well under SQLite's limit on bound parameters.
+PUBLISH_BATCH = 500
+#: An event younger than this is still expected to be dispatched by its on-commit task.
+REDRIVE_AFTER = dt.timedelta(seconds=30)
+REDRIVE_BATCH = 500
+
+Consumer = Callable[..., object]
+_consumers: dict[str, Consumer] = {}
+
+
+def outbox_register_consumer(name: str, consumer: Consumer) -> None:
+    """Register ``consumer(event=OutboxEvent)``; apps call this from ``AppConfig.ready()``.
+
+    It runs inside the dispatch transaction, under the event's row lock, and must be
+    idempotent: an event whose dispatch failed is dispatched again.
+    """
+    _consumers[name] = consumer
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """One event to publish: ``key`` names the effect, so the same effect has the same key."""
+
+    topic: str
+    key: str
+    payload: dict = field(default_factory=dict)
+    client_id: int | None = None
+
+
+def outbox_publish(
+    *, topic: str, payload: dict, key: str, client_id: int | None = None
+) -> int | None:
+    """Record one event in the caller's transaction; dispatched after commit.
+
+    Returns the new event's id, or None when an event with this key already exists.
+    """
+    ids = outbox_publish_many([OutboxMessage(topic, key, payload, client_id)])
+    return ids[0] if ids else None
+
+
+def outbox_publish_many(messages: Iterable[OutboxMessage]) -> list[int]:
+    """Record many events in one statement per batch (INSERT ... ON CONFLICT DO NOTHING), for
+    callers such as the SLA sweep that must keep a constant number of queries."""
+    messages = list(messages)
+    if not messages:
+        return []
+    now = timezone.now()
+    ids: list[int] = []
+    for start in range(0, len(messages), PUBLISH_BATCH):
+        ids += _insert(messages[start : start + PUBLISH_BATCH], now)
+    if ids:
+        # robust: a broker outage must not fail a change that has already committed; beat's
+        # re-drive dispatches what was not enqueued.
+        transaction.on_commit(partial(_enqueue, ids), robust=True)
+    return ids
+
+
+_COLUMNS = ("topic", "client", "payload", "idempotency_key", "created_at")
+
+
+def _insert(messages: list[OutboxMessage], now: dt.datetime) -> list[int]:
+    """Written out because bulk_create(ignore_conflicts=True) cannot tell which rows were new;
+    values are adapted by their fields exactly as the ORM adapts them."""
+    fields = [OutboxEvent._meta.get_field(name) for name in _COLUMNS]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(OutboxEvent._meta.db_table)} "
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(messages))} "
+        f"ON CONFLICT ({quote('idempotency_key')}) DO NOTHING"
+    )
+    params = []
+    for message in messages:
+        values = (message.topic, message.client_id, message.payload, message.key, now)
+        params += [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    if connection.features.can_return_rows_from_bulk_insert:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{sql} RETURNING {quote('id')}", params)
+            return [pk for (pk,) in cursor.fetchall()]
+    # An older SQLite without RETURNING: new rows are those with this statement's instant.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return list(
+        OutboxEvent.objects.filter(
+            idempotency_key__in=[m.key for m in messages], created_at=now
+        ).values_list("pk", flat=True)
+    )
+
+
+def _enqueue(ids: list[int]) -> None:
+    from .tasks import outbox_dispatch as dispatch_task
+
+    for pk in ids:
+        dispatch_task.delay(pk)
+
+
+def outbox_dispatch(*, event_id: int) -> bool:
+    """Hand one event to every consumer and mark it dispatched, once: the event's row is
+    locked, so a second dispatch of the same event waits and then finds it done.
+
+    Returns False when the event is missing or already dispatched.
+    """
+    with transaction.atomic():
+        event = (
+            OutboxEvent.objects.select_for_update()
+            .filter(pk=event_id, dispatched_at__isnull=True)
+            .first()
+        )
+        if event is None:
+            return False
+        for consumer in _consumers.values():
+            consumer(event=event)
+        OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
+    return True
+
+
+def outbox_undispatched_ids(*, now: dt.datetime | None = None) -> list[int]:
+    """Events that should have been dispatched by now but were not (oldest first)."""
+    now = now or timezone.now()
+    return list(
+        OutboxEvent.objects.undispatched()
+        .filter(created_at__lte=now - REDRIVE_AFTER)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:REDRIVE_BATCH]
+    )
+
+
+def outbox_redrive(*, now: dt.datetime | None = None) -> int:
+    """Enqueue a dispatch for every overdue event; returns how many. Duplicates are harmless:
+    a dispatch of an event already dispatched does nothing."""
+    ids = outbox_undispatched_ids(now=now)
+    if ids:
+        _enqueue(ids)
+    return len(ids)

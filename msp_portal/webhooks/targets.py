@@ -1,0 +1,85 @@
+"""Which addresses a webhook may call, checked when a hook is saved and again before each send.
+
+What this guards: only http and https; every address the host name resolves to is checked, and
+cloud metadata and link-local addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) are always
+refused. Private, loopback, shared and reserved ranges are refused too unless
+``WEBHOOK_ALLOW_PRIVATE_TARGETS`` is set (an MSP whose receiver lives on its own LAN; the tests).
+The sender connects to the very address checked here (see ``services._pinned_connection``), so
+a DNS answer that changes between the check and the connection cannot redirect it, and it never
+follows redirects.
+
+Left for the security issue: an allow/deny list per installation, a total deadline and size cap
+on a slow response, egress through a proxy, and webhooks managed by client administrators.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+#: Never a webhook target, whatever the settings: instance metadata and link-local services.
+ALWAYS_REFUSED = tuple(
+    ipaddress.ip_network(net)
+    for net in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
+)
+
+
+def refusal(ip: IPAddress, *, allow_private: bool) -> str | None:
+    """Why the portal must not call this address, or None when it may."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if any(ip in net for net in ALWAYS_REFUSED):
+        return _("%(ip)s is a link-local or cloud metadata address.") % {"ip": ip}
+    if ip.is_multicast or ip.is_unspecified:
+        return _("%(ip)s is not a host address.") % {"ip": ip}
+    if not allow_private and not ip.is_global:
+        return _("%(ip)s is a private, loopback or reserved address.") % {"ip": ip}
+    return None
+
+
+def resolve(host: str, port: int) -> list[IPAddress]:
+    """Every address the host name resolves to (a literal address resolves to itself)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    found: list[IPAddress] = []
+    for *_rest, sockaddr in infos:
+        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
+        if ip not in found:
+            found.append(ip)
+    return found
+
+
+def check_url(url: str, *, field: str | None = None) -> list[IPAddress]:
+    """The addresses this URL may be sent to; ValidationError when it must not be called."""
+
+    def refuse(message: str) -> ValidationError:
+        return ValidationError({field: message} if field else message)
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"}:
+        raise refuse(_("Only http:// and https:// addresses can receive webhooks."))
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise refuse(_("This address has an invalid port.")) from None
+    if not host:
+        raise refuse(_("This address has no host name."))
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError, ValueError):
+        raise refuse(_("The host name %(host)s cannot be resolved.") % {"host": host}) from None
+    if not addresses:
+        raise refuse(_("The host name %(host)s cannot be resolved.") % {"host": host})
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    for ip in addresses:
+        reason = refusal(ip, allow_private=allow_private)
+        if reason:
+            raise refuse(_("Webhooks cannot be sent there: %(reason)s") % {"reason": reason})
+    return addresses
