@@ -183,6 +183,22 @@ if _default_db["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES = {"default": _default_db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Cache: per process unless CACHE_URL names Redis. API rate limits count in it, so every web
+# node must share one (docker compose points it at its Redis).
+CACHE_URL = env_str("CACHE_URL", "")
+if CACHE_URL and urlsplit(CACHE_URL).scheme not in {"redis", "rediss"}:
+    raise ImproperlyConfigured(
+        f"CACHE_URL scheme {urlsplit(CACHE_URL).scheme!r} is not supported: use "
+        "redis://host:6379/1, or leave it unset for a per-process memory cache."
+    )
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -41,6 +41,7 @@ def start(tmp_path, **env) -> subprocess.CompletedProcess:
         ("LANGUAGE_CODE", "de"),
         ("LOG_LEVEL", "LOUD"),
         ("SECURE_COOKIES", "perhaps"),
+        ("CACHE_URL", "memcached://127.0.0.1:11211"),
     ],
 )
 def test_a_bad_value_stops_start_up_naming_the_variable(tmp_path, variable, value):
