@@ -271,6 +271,8 @@ if _broker_scheme == "filesystem":
         "processed_folder": str(_broker_dir / "processed"),
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # The default one-second poll makes a burst of tasks crawl through one machine's worker.
+        "polling_interval": 0.1,
     }
 else:
     # Longer than any task may run, so a slow task is not redelivered while it still runs.

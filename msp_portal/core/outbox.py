@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -34,6 +33,7 @@ PUBLISH_BATCH = 500
 #: An event younger than this is still expected to be dispatched by its on-commit task.
 REDRIVE_AFTER = dt.timedelta(seconds=30)
 REDRIVE_BATCH = 500
+DISPATCH_BATCH = 200  # events per dispatch task
 
 Consumer = Callable[..., object]
 _consumers: dict[str, Consumer] = {}
@@ -80,9 +80,7 @@ def outbox_publish_many(messages: Iterable[OutboxMessage]) -> list[int]:
     for start in range(0, len(messages), PUBLISH_BATCH):
         ids += _insert(messages[start : start + PUBLISH_BATCH], now)
     if ids:
-        # robust: a broker outage must not fail a change that has already committed; beat's
-        # re-drive dispatches what was not enqueued.
-        transaction.on_commit(partial(_enqueue, ids), robust=True)
+        _schedule(ids)
     return ids
 
 
@@ -119,11 +117,35 @@ def _insert(messages: list[OutboxMessage], now: dt.datetime) -> list[int]:
     )
 
 
-def _enqueue(ids: list[int]) -> None:
-    from .tasks import outbox_dispatch as dispatch_task
+def _schedule(ids: list[int]) -> None:
+    """Enqueue these events once the transaction commits -- in one task per commit, not one
+    per event: a transaction that publishes a thousand events (an import, the demo) must not
+    queue a thousand tasks in front of everything else.
 
-    for pk in ids:
-        dispatch_task.delay(pk)
+    Each publish registers a callback (Django drops those of a rolled-back transaction or
+    savepoint); the first to run after the commit drains the ids of this connection, the rest
+    find nothing. An id left from a rolled-back savepoint is drained with them and its
+    dispatch finds no event: harmless.
+    """
+    connection.__dict__.setdefault("_outbox_pending", []).extend(ids)
+    # robust: a broker outage must not fail a change that has already committed; beat's
+    # re-drive dispatches what was not enqueued.
+    transaction.on_commit(_flush, robust=True)
+
+
+def _flush() -> None:
+    pending = connection.__dict__.get("_outbox_pending")
+    if pending:
+        ids = list(dict.fromkeys(pending))
+        pending.clear()
+        _enqueue(ids)
+
+
+def _enqueue(ids: list[int]) -> None:
+    from .tasks import outbox_dispatch_batch
+
+    for start in range(0, len(ids), DISPATCH_BATCH):
+        outbox_dispatch_batch.delay(ids[start : start + DISPATCH_BATCH])
 
 
 def outbox_dispatch(*, event_id: int) -> bool:
@@ -144,6 +166,11 @@ def outbox_dispatch(*, event_id: int) -> bool:
             consumer(event=event)
         OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
     return True
+
+
+def outbox_dispatch_batch(*, event_ids: list[int]) -> int:
+    """Dispatch several events, each in its own transaction; returns how many were sent."""
+    return sum(outbox_dispatch(event_id=pk) for pk in event_ids)
 
 
 def outbox_undispatched_ids(*, now: dt.datetime | None = None) -> list[int]:

@@ -18,6 +18,12 @@ def outbox_dispatch(event_id: int) -> bool:
     return outbox.outbox_dispatch(event_id=event_id)
 
 
+@shared_task(name="msp_portal.core.tasks.outbox_dispatch_batch")
+def outbox_dispatch_batch(event_ids: list[int]) -> int:
+    """Dispatch the events one commit published (one task per commit, not per event)."""
+    return outbox.outbox_dispatch_batch(event_ids=event_ids)
+
+
 @shared_task(name="msp_portal.core.tasks.outbox_redrive")
 def outbox_redrive() -> int:
     """Beat runs this every minute: dispatch the events whose on-commit enqueue was lost."""

@@ -123,3 +123,18 @@ def test_the_beat_entry_redrives_every_minute_and_expires_before_the_next():
     assert entry["task"] == "msp_portal.core.tasks.outbox_redrive"
     assert entry["options"]["expires"] < entry["schedule"] == 60.0
     assert outbox_redrive_task.name in app.tasks
+
+
+def test_a_transaction_publishing_many_events_queues_one_task_per_batch(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    from msp_portal.core import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.outbox_dispatch_batch, "delay", lambda ids: sent.append(ids))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(450):
+            outbox.outbox_publish(topic="t", payload={}, key=f"k{n}")
+
+    assert [len(batch) for batch in sent] == [200, 200, 50]
