@@ -128,9 +128,9 @@ def test_the_beat_entry_redrives_every_minute_and_expires_before_the_next():
 def test_a_transaction_publishing_many_events_queues_one_task_per_batch(
     django_capture_on_commit_callbacks, monkeypatch
 ):
-    from msp_portal.core import tasks
-
     from django.db import connection
+
+    from msp_portal.core import tasks
 
     sent = []
     monkeypatch.setattr(tasks.outbox_dispatch_batch, "delay", lambda ids: sent.append(ids))
