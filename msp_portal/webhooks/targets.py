@@ -1,7 +1,8 @@
 """Which addresses a webhook may call, checked when a hook is saved and again before each send.
 
-What this guards: only http and https; every address the host name resolves to is checked, and
-cloud metadata and link-local addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) are always
+What this guards: only http and https; every address the host name resolves to is checked
+(the rules live in ``msp_portal.core.netguard``, shared with monitoring), and cloud metadata and
+link-local addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254 and the other clouds') are always
 refused. Private, loopback, shared and reserved ranges are refused too unless
 ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` is set (an MSP whose receiver lives on its own LAN; the tests).
 The sender connects to the very address checked here (see ``services._pinned_connection``), so
@@ -14,45 +15,23 @@ on a slow response, egress through a proxy, and webhooks managed by client admin
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+from msp_portal.core import netguard
+from msp_portal.core.netguard import IPAddress, resolve
+
+__all__ = ["ALWAYS_REFUSED", "IPAddress", "check_url", "refusal", "resolve"]
 
 #: Never a webhook target, whatever the settings: instance metadata and link-local services.
-ALWAYS_REFUSED = tuple(
-    ipaddress.ip_network(net)
-    for net in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
-)
+ALWAYS_REFUSED = netguard.METADATA_NETWORKS
 
 
 def refusal(ip: IPAddress, *, allow_private: bool) -> str | None:
     """Why the portal must not call this address, or None when it may."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in net for net in ALWAYS_REFUSED):
-        return _("%(ip)s is a link-local or cloud metadata address.") % {"ip": ip}
-    if ip.is_multicast or ip.is_unspecified:
-        return _("%(ip)s is not a host address.") % {"ip": ip}
-    if not allow_private and not ip.is_global:
-        return _("%(ip)s is a private, loopback or reserved address.") % {"ip": ip}
-    return None
-
-
-def resolve(host: str, port: int) -> list[IPAddress]:
-    """Every address the host name resolves to (a literal address resolves to itself)."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    found: list[IPAddress] = []
-    for *_rest, sockaddr in infos:
-        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])
-        if ip not in found:
-            found.append(ip)
-    return found
+    return netguard.AddressPolicy(allow_private=allow_private).refusal(ip)
 
 
 def check_url(url: str, *, field: str | None = None) -> list[IPAddress]:
@@ -77,9 +56,9 @@ def check_url(url: str, *, field: str | None = None) -> list[IPAddress]:
         raise refuse(_("The host name %(host)s cannot be resolved.") % {"host": host}) from None
     if not addresses:
         raise refuse(_("The host name %(host)s cannot be resolved.") % {"host": host})
-    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    policy = netguard.webhook_policy()
     for ip in addresses:
-        reason = refusal(ip, allow_private=allow_private)
+        reason = policy.refusal(ip)
         if reason:
             raise refuse(_("Webhooks cannot be sent there: %(reason)s") % {"reason": reason})
     return addresses
