@@ -2,7 +2,7 @@
 # those two, exposed for daily work. Only Python >= 3.11 and make are assumed.
 
 .DEFAULT_GOAL := help
-.PHONY: help run migrate collectstatic compilemessages seed test lint format check messages clean bench-sla
+.PHONY: help run migrate collectstatic compilemessages seed test lint format check messages clean bench-sla bench-monitoring
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -18,7 +18,8 @@ PYTHON ?= $(call find_python)
 
 # `make run` uses SECRET_KEY from the environment when it is set; otherwise a key generated once
 # for this installation into var/secret_key (mode 600, never committed: var/ is ignored).
-RUN_ENV := export SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_FILE) 2>/dev/null)}";
+RUN_ENV := export SECRET_KEY="$${SECRET_KEY:-$$(cat $(SECRET_FILE) 2>/dev/null)}"; \
+	export MONITORING_ALLOWED_NETWORKS="$${MONITORING_ALLOWED_NETWORKS-127.0.0.0/8,::1/128}";
 SECRET_DEP := $(if $(SECRET_KEY),,$(SECRET_FILE))
 # Tests never need a real secret.
 TEST_ENV := export SECRET_KEY="$${SECRET_KEY:-test-only-not-secret}";
@@ -122,3 +123,8 @@ BENCH_ARGS ?=
 
 bench-sla: $(VENV)/.requirements.stamp
 	@$(TEST_ENV) BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/sla_bench.py $(BENCH_ARGS)
+
+# The real engine (beat + prefork worker + PostgreSQL + Redis) against a local nginx for a fixed
+# time; BENCH_MONITORING_DATABASE_URL (recreated) and BENCH_BROKER_URL (flushed) may be set.
+bench-monitoring: $(VENV)/.requirements-dev.stamp
+	@$(TEST_ENV) $(PY) bench/monitoring_bench.py $(BENCH_ARGS)

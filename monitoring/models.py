@@ -1,7 +1,8 @@
-"""Health checks on clients' assets, their results and maintenance windows.
+"""Health checks on clients' assets, their results, rollups and maintenance windows.
 
-The engine that runs them, and the state machine, come with the monitoring work; the tables are
-here from the start so that behaviour is added without reshaping the data.
+The engine (``engine.py``) claims due checks with a lease, runs them in batches (``probes.py``)
+and applies the state machine (``states.py``); alerts reach tickets through the outbox
+(``alerts.py``).
 """
 
 from __future__ import annotations
@@ -109,6 +110,14 @@ class Check(models.Model):
     state_changed_at = models.DateTimeField(_("state since"), null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
     consecutive_successes = models.PositiveIntegerField(default=0, editable=False)
+    #: The last outcomes, oldest first, one letter each (s, d, f, e): flapping is read here.
+    recent_outcomes = models.CharField(max_length=21, blank=True, default="", editable=False)
+    flapping = models.BooleanField(_("flapping"), default=False, editable=False)
+    last_outcome = models.CharField(_("last outcome"), max_length=10, blank=True, editable=False)
+    last_latency_ms = models.FloatField(_("last response time (ms)"), null=True, blank=True)
+    last_message = models.CharField(_("last message"), max_length=500, blank=True, editable=False)
+    #: When the open ticket was last told the check is still down (annotations are throttled).
+    last_alert_at = models.DateTimeField(null=True, blank=True, editable=False)
     next_run_at = models.DateTimeField(_("next run"), default=timezone.now)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
     lease_token = models.CharField(max_length=64, blank=True, editable=False)
@@ -135,6 +144,7 @@ class Check(models.Model):
         indexes = [
             models.Index(fields=["next_run_at"], name="check_due", condition=Q(enabled=True)),
             models.Index(fields=["client", "state"], name="check_client_state"),
+            models.Index(fields=["lease_token"], name="check_lease", condition=~Q(lease_token="")),
         ]
 
     def __str__(self) -> str:
@@ -142,6 +152,10 @@ class Check(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("monitoring:check_detail", args=[self.pk])
+
+    @property
+    def is_failing(self) -> bool:
+        return self.state in (CheckState.DOWN, CheckState.DEGRADED)
 
     @property
     def target(self) -> str:
@@ -273,3 +287,81 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CheckRollup(models.Model):
+    """Counts per outcome and response times of a check over one hour or one day.
+
+    Written by the hourly task from the raw results, which are pruned after a few days; the
+    rollups are what long-range charts and reports read.
+    """
+
+    class Period(models.TextChoices):
+        HOUR = "hour", _("Hour")
+        DAY = "day", _("Day")
+
+    client = models.ForeignKey(
+        "clients.Client", verbose_name=_("client"), on_delete=models.CASCADE, related_name="+"
+    )
+    monitor = models.ForeignKey(
+        Check, verbose_name=_("check"), on_delete=models.CASCADE, related_name="rollups"
+    )
+    period = models.CharField(_("period"), max_length=4, choices=Period.choices)
+    start = models.DateTimeField(_("start"))
+    successes = models.PositiveIntegerField(_("successes"), default=0)
+    degraded = models.PositiveIntegerField(_("degraded"), default=0)
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    errors = models.PositiveIntegerField(_("could not run"), default=0)
+    latency_min_ms = models.FloatField(_("fastest (ms)"), null=True, blank=True)
+    latency_avg_ms = models.FloatField(_("average (ms)"), null=True, blank=True)
+    latency_p95_ms = models.FloatField(_("95th percentile (ms)"), null=True, blank=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("check rollup")
+        verbose_name_plural = _("check rollups")
+        ordering = ["-start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["monitor", "period", "start"], name="rollup_one_per_period"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "start"], name="rollup_period_start")]
+
+    def __str__(self) -> str:
+        return f"{self.monitor} {self.period} {self.start:%Y-%m-%d %H:%M}"
+
+    @property
+    def total(self) -> int:
+        return self.successes + self.degraded + self.failures + self.errors
+
+
+class MonitoringOutage(models.Model):
+    """A period when the monitoring host itself seemed cut off: checks of many unrelated
+    clients failed at once, so new DOWN transitions were held and no ticket was opened.
+
+    Not a client's row: only MSP staff see it.
+    """
+
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("last confirmed"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    #: True until it ends; unique among open rows, so two batches cannot open two outages.
+    is_open = models.BooleanField(_("ongoing"), default=True)
+    clients_failing = models.PositiveIntegerField(_("clients failing"), default=0)
+    clients_seen = models.PositiveIntegerField(_("clients checked"), default=0)
+    held_transitions = models.PositiveIntegerField(_("DOWN transitions held"), default=0)
+
+    class Meta:
+        verbose_name = _("monitoring outage")
+        verbose_name_plural = _("monitoring outages")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_open"], condition=Q(is_open=True), name="one_open_monitoring_outage"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.started_at:%Y-%m-%d %H:%M}"

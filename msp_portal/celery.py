@@ -14,7 +14,26 @@ app.autodiscover_tasks(
 )
 
 # Every entry expires before its next run, so a backlog never piles up duplicate ticks.
+try:
+    _tick = float(max(1, int(os.environ.get("MONITORING_TICK_SECONDS") or 2)))
+except ValueError:  # settings.py stops start-up naming the variable
+    _tick = 2.0
 app.conf.beat_schedule = {
+    "monitoring-tick": {
+        "task": "monitoring.tasks.monitoring_tick",
+        "schedule": _tick,
+        "options": {"expires": _tick * 0.9},
+    },
+    "monitoring-rollup": {
+        "task": "monitoring.tasks.monitoring_rollup",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+    "monitoring-prune": {
+        "task": "monitoring.tasks.monitoring_prune",
+        "schedule": 6 * 3600.0,
+        "options": {"expires": 3 * 3600},
+    },
     "sla-sweep": {
         "task": "tickets.tasks.sla_sweep",
         "schedule": 60.0,

@@ -277,6 +277,9 @@ if _broker_scheme == "filesystem":
 else:
     # Longer than any task may run, so a slow task is not redelivered while it still runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# The queue tasks go to when none is named; a second installation (or a test's own worker)
+# sharing one broker uses another name. Default: celery
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery") or "celery"
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -360,3 +363,41 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10, m
 # Link-local and cloud metadata addresses stay refused either way.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
 # --- end of webhooks -----------------------------------------------------------------------------
+
+# --- Monitoring (monitoring/) --------------------------------------------------------------------
+
+
+def env_networks(name: str) -> list[str]:
+    """Read a comma-separated list of IP networks (CIDR); a bad one stops start-up."""
+    import ipaddress
+
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {item!r} is not an IP network; write it like 10.0.0.0/8 or fd00::/8."
+            ) from None
+    return networks
+
+
+# Networks checks may reach besides public addresses. By default checks refuse loopback, private,
+# link-local and cloud metadata addresses (169.254.169.254 and friends): the portal must not be
+# a way into its own host or cloud account. An MSP that watches its clients' LANs through a VPN
+# lists those ranges here; the demo and the tests list 127.0.0.0/8 and ::1 explicitly.
+MONITORING_ALLOWED_NETWORKS = env_networks("MONITORING_ALLOWED_NETWORKS")
+# Raw check results are kept this many days; hourly and daily rollups are kept for months.
+MONITORING_RESULT_RETENTION_DAYS = env_int("MONITORING_RESULT_RETENTION_DAYS", 14, minimum=1)
+# Days the hourly rollups are kept (daily rollups are kept for good).
+MONITORING_HOURLY_ROLLUP_DAYS = env_int("MONITORING_HOURLY_ROLLUP_DAYS", 90, minimum=1)
+# Checks run by one worker task, concurrently with asyncio.
+MONITORING_BATCH_SIZE = env_int("MONITORING_BATCH_SIZE", 500, minimum=1)
+# Probes in flight at once within one batch.
+MONITORING_CONCURRENCY = env_int("MONITORING_CONCURRENCY", 200, minimum=1)
+# Seconds a claimed batch belongs to its worker task; after that (a worker died) the next tick
+# takes its checks again. A batch is cut off at two thirds of it.
+MONITORING_LEASE_SECONDS = env_int("MONITORING_LEASE_SECONDS", 180, minimum=10)
+# Seconds between two beat ticks that claim the due checks.
+MONITORING_TICK_SECONDS = env_int("MONITORING_TICK_SECONDS", 2, minimum=1)
+# --- end of monitoring ---------------------------------------------------------------------------

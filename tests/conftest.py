@@ -6,7 +6,13 @@ import pytest
 
 from clients.models import Asset, Client, Contact, Site
 from contracts.models import Contract
-from monitoring.models import Check, CheckResult, CheckStateChange, MaintenanceWindow
+from monitoring.models import (
+    Check,
+    CheckResult,
+    CheckRollup,
+    CheckStateChange,
+    MaintenanceWindow,
+)
 from msp_portal.webhooks.models import Webhook
 from tests import factories
 from tickets import services
@@ -101,6 +107,9 @@ def acme_world(acme, acme_user, tech):
         client=acme, monitor=check, from_state="unknown", to_state="up", reason=MARKER
     )
     window = factories.MaintenanceWindowFactory(client=acme, name=f"{MARKER} window")
+    rollup = CheckRollup.objects.create(
+        client=acme, monitor=check, period="hour", start=result.checked_at, successes=1
+    )
     timer = SlaTimer.objects.filter(ticket=ticket).first()
     escalation = SlaEscalation.objects.create(
         client=acme, ticket=ticket, kind=timer.kind, level=1, reached_at=timer.started_at
@@ -121,6 +130,7 @@ def acme_world(acme, acme_user, tech):
         Check: check,
         CheckResult: result,
         CheckStateChange: change,
+        CheckRollup: rollup,
         MaintenanceWindow: window,
         SlaTimer: timer,
         SlaEscalation: escalation,

@@ -8,3 +8,6 @@ from msp_portal.settings import *  # noqa: F403
 
 # Hashing cost is not what the tests measure.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# The tests' targets all listen on loopback; allowing it is explicit, as an MSP admin would.
+MONITORING_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]

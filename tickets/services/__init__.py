@@ -14,6 +14,7 @@ from .tickets import (
     ticket_change_status,
     ticket_log_time,
     ticket_open,
+    ticket_record_monitoring_event,
     ticket_reply,
     ticket_update,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "ticket_change_status",
     "ticket_log_time",
     "ticket_open",
+    "ticket_record_monitoring_event",
     "ticket_reply",
     "ticket_update",
 ]

@@ -340,6 +340,30 @@ def ticket_add_note(
 
 
 @transaction.atomic
+def ticket_record_monitoring_event(
+    *, ticket: Ticket, body: str, data: dict | None = None, at: dt.datetime | None = None
+) -> TicketEvent:
+    """Add what monitoring saw (still down, recovered, flapping) to the timeline, as the system.
+
+    Internal like a note: the client follows the check's state on the portal, in plain words.
+    """
+    ticket = _lock(ticket)
+    at = at or timezone.now()
+    ticket.updated_at = at
+    ticket.save(update_fields=["updated_at"])
+    return _record_event(
+        ticket,
+        kind=TicketEvent.Kind.MONITORING,
+        at=at,
+        actor=TicketEvent.Actor.SYSTEM,
+        public=False,
+        automated=True,
+        body=body,
+        data=data or {},
+    )
+
+
+@transaction.atomic
 def ticket_change_status(
     *, ticket: Ticket, status: str, by, reason: str = "", at: dt.datetime | None = None
 ) -> Ticket:
