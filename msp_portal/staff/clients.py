@@ -15,7 +15,8 @@ from clients.forms import AssetFilterForm, ClientFilterForm
 from clients.models import Asset, Client, Contact, Site
 from clients.selectors import asset_count, asset_search, attribute_rows, client_search
 from contracts.models import Contract
-from monitoring.models import Check
+from monitoring.models import Check, MaintenanceWindow
+from monitoring.selectors import not_over, with_next_occurrence, with_uptime
 from msp_portal.core.access import staff_required
 from msp_portal.core.htmx import render_page_or_partial
 from msp_portal.core.tenancy import get_for_user
@@ -57,10 +58,22 @@ def client_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "asset_total": assets.count(),
         "open_tickets": open_tickets.order_by("priority", "created_at", "pk")[:SECTION_SIZE],
         "open_ticket_total": open_tickets.count(),
-        "checks": Check.objects.for_user(user).filter(client=client).select_related("asset"),
+        "checks": with_uptime(
+            Check.objects.for_user(user).filter(client=client).select_related("asset")
+        ),
+        "windows": _current_windows(user, client),
         "section_size": SECTION_SIZE,
     }
     return render(request, "clients/client_detail.html", context)
+
+
+def _current_windows(user, client: Client) -> list[MaintenanceWindow]:
+    """The client's maintenance windows in force or to come (those that are over are left to
+    the monitoring page)."""
+    windows = not_over(MaintenanceWindow.objects.for_user(user).filter(client=client))
+    windows = windows.select_related("client").prefetch_related("checks")
+    current = [w for w in with_next_occurrence(windows) if w.next_occurrence is not None]
+    return sorted(current, key=lambda w: w.next_occurrence.starts_at)
 
 
 @require_GET
@@ -86,7 +99,7 @@ def asset_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tickets": tickets_for_user(user)
         .filter(asset=asset)
         .order_by("-created_at")[:SECTION_SIZE],
-        "checks": Check.objects.for_user(user).filter(asset=asset),
+        "checks": with_uptime(Check.objects.for_user(user).filter(asset=asset)),
         "contracts": Contract.objects.for_user(user).filter(covered_assets=asset),
         "section_size": SECTION_SIZE,
     }

@@ -1,0 +1,100 @@
+"""Server-side SVG charts: coordinates in Python, labels in the reader's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from msp_portal.core.charts import line_chart, nice_step, time_ticks
+
+END = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+START = END - dt.timedelta(hours=24)
+
+
+def minutes(n: int) -> dt.timedelta:
+    return dt.timedelta(minutes=n)
+
+
+@pytest.mark.parametrize(
+    ("span", "count", "step"), [(87, 4, 50), (1, 4, 0.5), (1234, 4, 500), (9, 4, 5)]
+)
+def test_steps_are_round(span, count, step):
+    assert nice_step(span, count) == step
+
+
+def test_points_become_one_line_inside_the_plot():
+    points = [(START + minutes(10 * i), 100.0 + i) for i in range(10)]
+
+    chart = line_chart(points, start=START, end=END, unit="ms")
+
+    assert len(chart.lines) == 1 and len(chart.areas) == 1
+    for pair in chart.lines[0].split():
+        x, y = map(float, pair.split(","))
+        assert chart.left <= x <= chart.right and chart.top <= y <= chart.bottom
+    assert (chart.minimum, chart.maximum) == ("100", "109")
+    assert len(chart.rows) == 10
+
+
+def test_a_missing_value_or_a_long_silence_breaks_the_line():
+    points = [(START + minutes(i), 10.0) for i in range(5)]
+    points.append((START + minutes(5), None))
+    points += [(START + minutes(6 + i), 20.0) for i in range(5)]
+    points += [(START + minutes(120 + i), 30.0) for i in range(3)]
+    points.append((START + minutes(300), 40.0))
+
+    chart = line_chart(points, start=START, end=END, gap=minutes(5))
+
+    assert len(chart.lines) == 3
+    assert len(chart.dots) == 1  # a lone point is still shown
+
+
+def test_many_points_are_averaged_per_slice_but_extremes_are_kept():
+    points = [(START + dt.timedelta(seconds=10 * i), float(i % 100)) for i in range(8640)]
+
+    chart = line_chart(points, start=START, end=END, max_points=200, gap=minutes(1))
+
+    assert len(chart.rows) <= 200
+    assert (chart.minimum, chart.maximum) == ("0", "99")
+    assert len(chart.lines) == 1
+
+
+def test_no_points_make_an_empty_chart():
+    chart = line_chart([], start=START, end=END)
+
+    assert chart.empty
+    body = render_to_string("core/_line_chart.html", {"chart": chart, "title": "t"})
+    assert "<svg" not in body and "No figures" in body
+
+
+def test_time_ticks_fall_on_round_local_hours_across_a_dst_change():
+    with timezone.override("Europe/Paris"):
+        # The night clocks go forward in Paris (29 March 2026, 02:00 -> 03:00).
+        start = dt.datetime(2026, 3, 28, 20, 0, tzinfo=dt.UTC)
+        ticks = time_ticks(start, start + dt.timedelta(hours=24))
+        local = [timezone.localtime(t) for t in ticks]
+
+    assert local and all(t.minute == 0 and t.hour % 3 == 0 for t in local)
+    assert len(set(ticks)) == len(ticks)
+
+
+def test_labels_follow_the_language_but_coordinates_never_do():
+    points = [(START + minutes(7 * i), 1234.5 + i / 3) for i in range(50)]
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        chart = line_chart(points, start=START, end=END, unit="ms", decimals=1)
+        body = render_to_string(
+            "core/_line_chart.html", {"chart": chart, "title": "Temps", "value_label": "ms"}
+        )
+
+    # French: a comma for decimals, a (non-breaking) space between thousands, a 24-hour clock.
+    assert re.sub(r"\s", " ", chart.minimum) == "1 234,5"
+    assert re.search(r"\d{2}:00", " ".join(t.label for t in chart.x_ticks))
+    for value in re.findall(r'\s(?:x|y|x1|x2|y1|y2|cx|cy)="([^"]*)"', body):
+        float(value)  # "12.5", never "12,5"
+    for pair in " ".join(re.findall(r'points="([^"]*)"', body)).split():
+        x, y = pair.split(",")
+        float(x), float(y)
+    assert "<details" in body and "Temps" in body
