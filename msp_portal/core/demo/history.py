@@ -442,13 +442,20 @@ class _History:
                 result(check, at, Outcome.SUCCESS, f"OK in {latency:.0f} ms", latency, **data)
 
         def set_state(check, state, since_at, *, failures=0, successes=0, last_run=None):
+            last_run = last_run or now - dt.timedelta(seconds=rng.randint(5, 50))
+            next_run = now
+            if check.kind == Check.Kind.HEARTBEAT:
+                # The engine looks at a heartbeat only once its deadline has passed.
+                period = check.interval_seconds + check.grace_seconds
+                next_run = max(now, last_run + dt.timedelta(seconds=period))
             Check.objects.filter(pk=check.pk).update(
                 state=state,
                 state_changed_at=since_at,
                 consecutive_failures=failures,
                 consecutive_successes=successes,
-                last_run_at=last_run or now - dt.timedelta(seconds=rng.randint(5, 50)),
-                next_run_at=now,
+                last_run_at=last_run,
+                next_run_at=next_run,
+                last_outcome="failure" if state == CheckState.DOWN else "success",
             )
 
         checks = self.checks
@@ -481,7 +488,12 @@ class _History:
             days_left = (expires - timezone.localdate(at, ZoneInfo(MONTREAL))).days
             result(tls, at, Outcome.DEGRADED, f"Certificate expires in {days_left} days", 41.0,
                    not_after=expires.isoformat(), issuer="Let's Encrypt R11")  # fmt: skip
-        set_state(tls, State.DEGRADED, warned, last_run=now - dt.timedelta(minutes=14))
+        # Paused since this morning: the demo has no TLS server on loopback to look at, and the
+        # renewal is being handled by hand.
+        paused_tls = now - dt.timedelta(minutes=50)
+        why = "Paused while the certificate is renewed by hand."
+        change(tls, paused_tls, State.DEGRADED, State.PAUSED, why)
+        set_state(tls, State.PAUSED, paused_tls, last_run=now - dt.timedelta(hours=1))
 
         # TCP: the Lyon NAS, with the power cut; the Acme firewall check is paused.
         nas = checks["NAS DUR-NAS01 (TCP)"]
@@ -530,3 +542,7 @@ class _History:
 
         CheckResult.objects.bulk_create(results)
         CheckStateChange.objects.bulk_create(changes)
+        # The checks have been watched since their first state change, not since this seed.
+        Check.objects.filter(pk__in=[c.pk for c in checks.values()]).update(
+            created_at=since - dt.timedelta(minutes=5)
+        )
