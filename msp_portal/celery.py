@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import task_postrun, task_prerun, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_portal.settings")
 
@@ -66,3 +66,16 @@ app.conf.beat_schedule = {
 def _announce_worker(sender, **kwargs) -> None:
     """Beat a first heartbeat at start-up, so /health/ does not wait for the first period."""
     sender.app.send_task("msp_portal.core.tasks.worker_heartbeat", expires=25)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _database_connections_as_for_a_request(task=None, **kwargs) -> None:
+    """Close a connection that is broken or older than CONN_MAX_AGE, as Django does around each
+    request; a healthy one is kept for the next task (see CELERY_DB_REUSE_MAX). Not for a task
+    run inline (tests, CELERY_TASK_ALWAYS_EAGER): it shares its caller's connection."""
+    if task is not None and getattr(task.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -280,6 +280,11 @@ else:
 # The queue tasks go to when none is named; a second installation (or a test's own worker)
 # sharing one broker uses another name. Default: celery
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery") or "celery"
+# Celery's Django fixup closes the database connection around every task unless this is set;
+# a monitoring batch every few hundred milliseconds would then open a PostgreSQL backend each
+# time. Connections are instead kept as for web requests (CONN_MAX_AGE, health checks):
+# msp_portal.celery calls close_old_connections() around each task.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

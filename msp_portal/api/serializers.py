@@ -442,8 +442,8 @@ class CheckSerializer(StaffOnlyFieldsMixin, serializers.ModelSerializer):
             "id", "client", "asset", "name", "kind", "config", "interval_seconds",
             "retry_interval_seconds", "timeout_seconds", "grace_seconds", "failure_threshold",
             "recovery_threshold", "degraded_latency_ms", "resolve_ticket_on_recovery", "enabled",
-            "state", "state_changed_at", "last_run_at", "next_run_at", "open_ticket",
-            "created_at",
+            "state", "state_changed_at", "flapping", "last_run_at", "last_outcome",
+            "last_latency_ms", "last_message", "next_run_at", "open_ticket", "created_at",
         ]  # fmt: skip
         read_only_fields = fields
 
