@@ -1,5 +1,6 @@
 """The Celery application and the whole beat schedule, in one place."""
 
+import logging
 import os
 
 from celery import Celery
@@ -60,6 +61,18 @@ app.conf.beat_schedule = {
         "options": {"expires": 25},
     },
 }
+
+
+class _QuietTicks(logging.Filter):
+    """The monitoring tick runs every 2 s: its "received" and "succeeded" lines at INFO would
+    bury everything else in the worker's log. Its warnings and errors still show."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.INFO or "monitoring_tick" not in record.getMessage()
+
+
+for _name in ("celery.app.trace", "celery.worker.strategy", "celery.beat"):
+    logging.getLogger(_name).addFilter(_QuietTicks())
 
 
 @worker_ready.connect
