@@ -8,11 +8,13 @@ See README.md and .env.example for the full list.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +112,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
+    "csp",
+    "axes",
     "msp_portal.accounts",
     "msp_portal.core",
     "msp_portal.webhooks",
@@ -121,6 +125,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -129,8 +134,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "msp_portal.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "msp_portal.core.middleware.StaffIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout flagged during the view into its page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "msp_portal.urls"
@@ -148,6 +156,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -209,14 +218,78 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# The throttle must see every attempt, so it comes first; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12, minimum=60)
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 SESSION_COOKIE_HTTPONLY = True
+# Attachments (tickets/attachments.py): the largest file accepted, in bytes, and how many files
+# one message may carry. Cap the request size in the reverse proxy too (nginx
+# client_max_body_size): Django reads an upload before it can refuse it.
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 10, minimum=1)
+
+# Staff sessions open every client's data: they end after this many idle minutes
+# (msp_portal.core.middleware); client users keep SESSION_COOKIE_AGE.
+STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 30, minimum=1)
+
+# Login throttling (django-axes): failures are counted per account *and* address together, so
+# one person's typos lock out that person on that machine, not a whole client office behind one
+# address, and a password-guessing run against one account from one place is stopped.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_RESET_ON_SUCCESS = True
+# The login form's field is "username" (holding the e-mail); axes would otherwise look for the
+# model's USERNAME_FIELD, "email". The callable also folds case, as the login does.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "msp_portal.accounts.views.lockout_username"
+AXES_LOCKOUT_CALLABLE = "msp_portal.accounts.views.locked_out"
+AXES_HTTP_RESPONSE_CODE = 429
+# Sign-ins are already in the audit log (msp_portal.accounts.signals); the address is
+# REMOTE_ADDR, as for the audit log: a TLS proxy in front must set it.
+AXES_DISABLE_ACCESS_LOG = True
+
+# HTTPS: set HTTPS=1 wherever the portal is served over TLS (production). Cookies then travel
+# only over TLS, plain-http requests are redirected and browsers are told to stick to HTTPS.
+# Off by default for `make run` and the tests, which speak plain http on loopback.
+HTTPS = env_bool("HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+# The container health check speaks plain http to the web process itself.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", HTTPS)
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Sent on HTTPS responses only (SecurityMiddleware), so harmless on plain http.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole registered domain (often the MSP's own) for months and is hard to
+# undo: the domain's owner decides, and until then `check --deploy` does not nag about it.
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts only from this site, and inline ones only with
+# the per-response nonce (templates write nonce="{{ CSP_NONCE }}"); no inline styles at all
+# (htmx's indicator style is switched off in base.html and lives in portal.css). The API docs
+# page relaxes style-src for itself only (msp_portal/api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "object-src": [NONE],
+    },
+}
 
 # Language and time: French first, English too; each user picks theirs.
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "fr")
@@ -352,10 +425,20 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # axes announces its configuration at INFO in every process, manage.py commands included.
+    "loggers": {"axes": {"level": "WARNING" if LOG_LEVEL in {"DEBUG", "INFO"} else LOG_LEVEL}},
 }
 
 # The worker is reported stale on /health/ when its last heartbeat is older than this.
 WORKER_HEARTBEAT_SECONDS = env_int("WORKER_HEARTBEAT_SECONDS", 30, minimum=5)
+
+# --- Reliability ---------------------------------------------------------------------------------
+# A second celery beat (another host, a mistaken second start) stands by; it takes over this many
+# seconds after the holder of the lease dies, at once after a clean stop (msp_portal.core.beat).
+BEAT_LEASE_SECONDS = env_int("BEAT_LEASE_SECONDS", 30, minimum=5)
+# Failed dispatches after which an outbox event is parked with its error (admin, Outbox events,
+# filter "Parked"), instead of being re-driven forever.
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 8, minimum=1)
 
 # --- Webhooks (msp_portal.webhooks) ------------------------------------------------------------
 # Seconds to wait for a receiver to connect and answer one delivery attempt.
