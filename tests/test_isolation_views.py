@@ -14,7 +14,7 @@ from contracts.models import Contract
 from monitoring.models import Check, MaintenanceWindow
 from tests import factories
 from tests.conftest import MARKER
-from tickets.models import Ticket
+from tickets.models import Attachment, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,7 @@ ROUTES_WITH_IDS = {
     "tickets:status": ("post", lambda w: {"number": w[Ticket].number}),
     "tickets:assign": ("post", lambda w: {"number": w[Ticket].number}),
     "tickets:log_time": ("post", lambda w: {"number": w[Ticket].number}),
+    "tickets:attachment": ("get", lambda w: {"pk": w[Attachment].pk}),
     "clients:detail": ("get", lambda w: {"slug": w[Client].slug}),
     "clients:asset_detail": ("get", lambda w: {"pk": w[Asset].pk}),
     "contracts:detail": ("get", lambda w: {"pk": w[Contract].pk}),
@@ -42,6 +43,7 @@ ROUTES_WITH_IDS = {
     "monitoring:maintenance_delete": ("post", lambda w: {"pk": w[MaintenanceWindow].pk}),
     "portal:ticket_detail": ("get", lambda w: {"number": w[Ticket].number}),
     "portal:reply": ("post", lambda w: {"number": w[Ticket].number}),
+    "portal:attachment": ("get", lambda w: {"pk": w[Attachment].pk}),
 }
 SHARED_STAFF_ROUTES = {"contracts:policy_detail", "contracts:calendar_detail"}
 STAFF_LISTS = [

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from msp_portal.core.forms import ListFilterForm, client_filter_field
 
+from .attachments import AttachmentsField
 from .models import Priority, Ticket
 from .selectors import (
     SLA_AT_RISK,
@@ -58,6 +59,7 @@ class ReplyForm(forms.Form):
     """A message on a ticket."""
 
     body = forms.CharField(label=_("Message"), widget=forms.Textarea(attrs={"rows": 5}), strip=True)
+    attachments = AttachmentsField()
 
 
 class MessageForm(ReplyForm):

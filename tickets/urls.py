@@ -11,4 +11,5 @@ urlpatterns = [
     path("tickets/<int:number>/status/", views.ticket_status, name="status"),
     path("tickets/<int:number>/assign/", views.ticket_assign, name="assign"),
     path("tickets/<int:number>/log-time/", views.ticket_log_time, name="log_time"),
+    path("tickets/attachments/<int:pk>/", views.attachment_download, name="attachment"),
 ]

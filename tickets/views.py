@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +21,11 @@ from msp_portal.core.htmx import render_page_or_partial
 from msp_portal.core.tenancy import get_for_user
 
 from . import services
+from .attachments import (
+    attachment_for_user,
+    attachment_response,
+    prefetch_timeline_attachments,
+)
 from .forms import AssignForm, MessageForm, StatusForm, TicketFilterForm, TimeEntryForm
 from .models import Ticket
 from .selectors import (
@@ -64,10 +69,12 @@ def _render_detail(request: HttpRequest, ticket: Ticket, **forms) -> HttpRespons
     closed = ticket.status == Ticket.Status.CLOSED
     assignee = "me" if ticket.assignee_id == request.user.pk else ticket.assignee_id or ""
     entries, total = ticket_time_entries(ticket, request.user)
+    timeline = ticket_timeline(ticket, request.user)
+    prefetch_timeline_attachments(timeline, request.user)
     context = {
         "ticket": ticket,
         "closed": closed,
-        "timeline": ticket_timeline(ticket, request.user),
+        "timeline": timeline,
         "timers": sla_timer_views(ticket, request.user),
         "time_entries": entries,
         "time_total": total,
@@ -105,20 +112,31 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
 @staff_required
 def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _get_ticket(request, number)
-    form = MessageForm(request.POST, closed=ticket.status == Ticket.Status.CLOSED)
+    form = MessageForm(request.POST, request.FILES, closed=ticket.status == Ticket.Status.CLOSED)
     if not form.is_valid():
         return _invalid(request, ticket, message_form=form)
-    body = form.cleaned_data["body"]
+    internal = form.cleaned_data["visibility"] == MessageForm.INTERNAL
     try:
-        if form.cleaned_data["visibility"] == MessageForm.INTERNAL:
-            services.ticket_add_note(ticket=ticket, body=body, author=request.user)
-            messages.success(request, _("Internal note added."))
-        else:
-            services.ticket_reply(ticket=ticket, body=body, author=request.user)
-            messages.success(request, _("Reply sent to the client."))
+        services.ticket_add_message(
+            ticket=ticket,
+            body=form.cleaned_data["body"],
+            author=request.user,
+            internal=internal,
+            files=form.cleaned_data["attachments"],
+        )
     except ValidationError as error:
         return _refused(request, ticket, error, message_form=form)
+    messages.success(
+        request, _("Internal note added.") if internal else _("Reply sent to the client.")
+    )
     return redirect(ticket)
+
+
+@require_GET
+@staff_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A ticket's file, for staff who may see that client: always a download, never a page."""
+    return attachment_response(attachment_for_user(request.user, pk))
 
 
 @require_POST

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,6 +23,11 @@ from monitoring.models import Check
 from msp_portal.core.access import client_required
 from msp_portal.core.tenancy import get_for_user
 from tickets import services
+from tickets.attachments import (
+    attachment_for_user,
+    attachment_response,
+    prefetch_timeline_attachments,
+)
 from tickets.forms import ReplyForm
 from tickets.models import Ticket
 from tickets.selectors import sla_timer_views, ticket_timeline
@@ -72,10 +77,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 
 def _render_ticket(request: HttpRequest, ticket: Ticket, form: ReplyForm | None = None):
+    timeline = ticket_timeline(ticket, request.user)
+    prefetch_timeline_attachments(timeline, request.user)
     context = {
         "ticket": ticket,
         "closed": ticket.status == Ticket.Status.CLOSED,
-        "timeline": ticket_timeline(ticket, request.user),
+        "timeline": timeline,
         "timers": sla_timer_views(ticket, request.user),
         "form": form or ReplyForm(),
     }
@@ -100,18 +107,30 @@ def ticket_detail(request: HttpRequest, number: int) -> HttpResponse:
 @client_required
 def ticket_reply(request: HttpRequest, number: int) -> HttpResponse:
     ticket = _get_ticket(request, number)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, _("Your message was not sent: please write it below."))
+        messages.error(request, _("Your message was not sent: please correct it below."))
         return _render_ticket(request, ticket, form)
     try:
-        services.ticket_reply(ticket=ticket, body=form.cleaned_data["body"], author=request.user)
+        services.ticket_add_message(
+            ticket=ticket,
+            body=form.cleaned_data["body"],
+            author=request.user,
+            files=form.cleaned_data["attachments"],
+        )
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
         return _render_ticket(request, ticket, form)
     messages.success(request, _("Your message was sent."))
     return redirect("portal:ticket_detail", number=ticket.number)
+
+
+@require_GET
+@client_required
+def attachment_download(request: HttpRequest, pk: int) -> FileResponse:
+    """A file of a ticket this client user may see, from a public message only; else 404."""
+    return attachment_response(attachment_for_user(request.user, pk))
 
 
 @require_GET

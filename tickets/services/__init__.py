@@ -7,7 +7,9 @@ in step with the timeline and runs the sweep that escalates them. Callers import
 
 from .sla import sla_escalations_send, sla_rebuild, sla_refresh, sla_sweep
 from .tickets import (
+    attachment_add,
     contract_for,
+    ticket_add_message,
     ticket_add_note,
     ticket_assign,
     ticket_change_priority,
@@ -20,11 +22,13 @@ from .tickets import (
 )
 
 __all__ = [
+    "attachment_add",
     "contract_for",
     "sla_escalations_send",
     "sla_rebuild",
     "sla_refresh",
     "sla_sweep",
+    "ticket_add_message",
     "ticket_add_note",
     "ticket_assign",
     "ticket_change_priority",

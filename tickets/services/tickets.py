@@ -8,6 +8,7 @@ change, appends the matching ``TicketEvent`` and saves named fields, all in one 
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,9 @@ from clients.models import Asset, Client, Contact
 from contracts.models import Contract
 from contracts.services import sla_snapshot_for
 
+from ..attachments import CheckedFile, check_upload, storage_name
 from ..models import (
+    Attachment,
     Category,
     Impact,
     Queue,
@@ -538,3 +541,77 @@ def ticket_log_time(
         data={"minutes": minutes, "billable": billable, "time_entry": entry.pk},
     )
     return entry
+
+
+@transaction.atomic
+def attachment_add(*, ticket: Ticket, uploaded_file, by, event: TicketEvent | None = None):
+    """Store one file under a generated name and record it on the ticket's timeline.
+
+    ``uploaded_file`` is an upload (checked here) or a ``CheckedFile`` from the form. With an
+    ``event`` (the reply or note it came with) the file shares that event's visibility; without
+    one, a public timeline entry records it. The file is written before the row; if the row
+    cannot be written the file is removed again.
+    """
+    checked = (
+        uploaded_file if isinstance(uploaded_file, CheckedFile) else check_upload(uploaded_file)
+    )
+    if by is not None and not Ticket.objects.for_user(by).filter(pk=ticket.pk).exists():
+        raise ValidationError(_("You can only attach files to tickets you can see."))
+    if event is not None:
+        if event.ticket_id != ticket.pk:
+            raise ValidationError(_("This message belongs to another ticket."))
+        if by is not None and by.is_client_side and not event.public:
+            raise ValidationError(_("You can only attach files to your own messages."))
+    ticket = _lock(ticket)
+    at = timezone.now()
+    if event is None:
+        if by is not None and by.is_client_side:
+            _ensure_not_closed(ticket)
+        event = _record_event(
+            ticket,
+            kind=TicketEvent.Kind.FIELD,
+            at=at,
+            author=by,
+            data={"field": "attachment", "to": checked.name},
+        )
+        ticket.updated_at = at
+        ticket.save(update_fields=["updated_at"])
+    storage = Attachment._meta.get_field("file").storage
+    stored = storage.save(storage_name(ticket.client_id, checked.ext, now=at), checked.upload)
+    try:
+        return Attachment.objects.create(
+            client_id=ticket.client_id,
+            ticket=ticket,
+            event=event,
+            file=stored,
+            original_name=checked.name,
+            content_type=(mimetypes.guess_type(checked.name)[0] or "")[:100],
+            size=checked.size,
+            uploaded_by=by,
+            created_at=at,
+        )
+    except BaseException:
+        storage.delete(stored)
+        raise
+
+
+def ticket_add_message(
+    *, ticket: Ticket, body: str, author, internal: bool = False, files: Iterable = ()
+) -> TicketEvent:
+    """A public reply or an internal note with its files: all of it is saved, or none."""
+    saved: list[Attachment] = []
+    try:
+        with transaction.atomic():
+            if internal:
+                event = ticket_add_note(ticket=ticket, body=body, author=author)
+            else:
+                event = ticket_reply(ticket=ticket, body=body, author=author)
+            for upload in files:
+                saved.append(
+                    attachment_add(ticket=ticket, uploaded_file=upload, by=author, event=event)
+                )
+    except BaseException:
+        for attachment in saved:  # the rows are rolled back; their files must go too
+            attachment.file.storage.delete(attachment.file.name)
+        raise
+    return event
