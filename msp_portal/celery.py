@@ -14,6 +14,9 @@ app.autodiscover_tasks(
     ["msp_portal.core", "msp_portal.webhooks", "clients", "contracts", "tickets", "monitoring"]
 )
 
+# Only the beat that holds the lease in the database sends: a second beat stands by.
+app.conf.beat_scheduler = "msp_portal.core.beat:LeasedScheduler"
+
 # Every entry expires before its next run, so a backlog never piles up duplicate ticks.
 try:
     _tick = float(max(1, int(os.environ.get("MONITORING_TICK_SECONDS") or 2)))

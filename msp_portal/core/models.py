@@ -1,4 +1,5 @@
-"""Operational records that belong to no business area: the audit log and worker heartbeats."""
+"""Operational records that belong to no business area: the audit log, worker heartbeats, the
+outbox and the beat lease."""
 
 from __future__ import annotations
 
@@ -59,10 +60,29 @@ class WorkerHeartbeat(models.Model):
         return self.name
 
 
+class BeatLease(models.Model):
+    """Which ``celery beat`` may send the periodic tasks, until when (see core/beat.py)."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    holder = models.CharField(_("holder"), max_length=255, blank=True)
+    expires_at = models.DateTimeField(_("expires"))
+
+    class Meta:
+        verbose_name = _("beat lease")
+        verbose_name_plural = _("beat leases")
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class OutboxEventQuerySet(models.QuerySet):
     def undispatched(self) -> OutboxEventQuerySet:
         """Events no consumer has handled yet (served by a partial index)."""
         return self.filter(dispatched_at__isnull=True)
+
+    def parked(self) -> OutboxEventQuerySet:
+        """Events set aside after too many failed dispatches, waiting for an administrator."""
+        return self.filter(dispatched_at__isnull=True, parked_at__isnull=False)
 
 
 class OutboxEvent(models.Model):
@@ -82,6 +102,14 @@ class OutboxEvent(models.Model):
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     dispatched_at = models.DateTimeField(_("dispatched"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    parked_at = models.DateTimeField(
+        _("parked"),
+        null=True,
+        blank=True,
+        help_text=_("Set after too many failed dispatches: no longer re-driven until re-queued."),
+    )
 
     objects = OutboxEventQuerySet.as_manager()
 

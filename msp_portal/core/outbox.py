@@ -11,6 +11,13 @@ After commit a task hands the event to the consumers registered with
 undispatched (a lost enqueue, a broker outage, a consumer that failed). Consumers must therefore
 be idempotent, which they are by writing their own unique rows.
 
+Failures are counted, not retried forever: a dispatch whose consumer raises rolls back with
+everything the consumers wrote, then records the attempt and its error on the event in a
+transaction of its own. After ``OUTBOX_MAX_ATTEMPTS`` failures (setting, default 8; about as many
+minutes of re-drive) the event is *parked*: the re-drive skips it, and the admin lists it with its
+last error and an action, "Re-queue", that gives it a fresh set of attempts
+(:func:`outbox_requeue`). A poison event never blocks the others of its batch.
+
 Core knows topics only as strings ("ticket.opened"); it knows nothing of tickets or webhooks.
 """
 
@@ -18,10 +25,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import OutboxEvent
@@ -34,6 +44,9 @@ PUBLISH_BATCH = 500
 REDRIVE_AFTER = dt.timedelta(seconds=30)
 REDRIVE_BATCH = 500
 DISPATCH_BATCH = 200  # events per dispatch task
+#: Failed dispatches after which an event is parked (overridden by settings.OUTBOX_MAX_ATTEMPTS).
+MAX_ATTEMPTS = 8
+ERROR_LIMIT = 2000  # characters of the last error kept on the event
 
 Consumer = Callable[..., object]
 _consumers: dict[str, Consumer] = {}
@@ -84,7 +97,7 @@ def outbox_publish_many(messages: Iterable[OutboxMessage]) -> list[int]:
     return ids
 
 
-_COLUMNS = ("topic", "client", "payload", "idempotency_key", "created_at")
+_COLUMNS = ("topic", "client", "payload", "idempotency_key", "created_at", "attempts", "last_error")
 
 
 def _insert(messages: list[OutboxMessage], now: dt.datetime) -> list[int]:
@@ -101,7 +114,7 @@ def _insert(messages: list[OutboxMessage], now: dt.datetime) -> list[int]:
     )
     params = []
     for message in messages:
-        values = (message.topic, message.client_id, message.payload, message.key, now)
+        values = (message.topic, message.client_id, message.payload, message.key, now, 0, "")
         params += [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
     if connection.features.can_return_rows_from_bulk_insert:
         with connection.cursor() as cursor:
@@ -152,33 +165,87 @@ def outbox_dispatch(*, event_id: int) -> bool:
     """Hand one event to every consumer and mark it dispatched, once: the event's row is
     locked, so a second dispatch of the same event waits and then finds it done.
 
-    Returns False when the event is missing or already dispatched.
+    Returns False when the event is missing, already dispatched or parked. A consumer's
+    exception rolls the dispatch back, is recorded on the event (see :func:`_record_failure`)
+    and propagates.
     """
-    with transaction.atomic():
-        event = (
-            OutboxEvent.objects.select_for_update()
-            .filter(pk=event_id, dispatched_at__isnull=True)
-            .first()
-        )
-        if event is None:
-            return False
-        for consumer in _consumers.values():
-            consumer(event=event)
-        OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
+    try:
+        with transaction.atomic():
+            event = (
+                OutboxEvent.objects.select_for_update()
+                .filter(pk=event_id, dispatched_at__isnull=True, parked_at__isnull=True)
+                .first()
+            )
+            if event is None:
+                return False
+            for consumer in _consumers.values():
+                consumer(event=event)
+            OutboxEvent.objects.filter(pk=event.pk).update(dispatched_at=timezone.now())
+    except Exception as exc:
+        _record_failure(event_id, exc)
+        raise
     return True
 
 
+def outbox_max_attempts() -> int:
+    """Failed dispatches after which an event is parked."""
+    return max(1, int(getattr(settings, "OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS)))
+
+
+def _record_failure(event_id: int, exc: BaseException) -> None:
+    """Count a failed dispatch and keep its error -- after the dispatch transaction rolled back,
+    so the count survives it -- and park the event at the last allowed attempt."""
+    error = "".join(traceback.format_exception_only(exc)).strip()[:ERROR_LIMIT]
+    try:
+        with transaction.atomic():
+            pending = OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True)
+            pending.update(attempts=F("attempts") + 1, last_error=error)
+            parked = pending.filter(
+                parked_at__isnull=True, attempts__gte=outbox_max_attempts()
+            ).update(parked_at=timezone.now())
+    except DatabaseError:  # the database itself is down: the re-drive tries again later
+        logger.warning("Could not record the failed dispatch of outbox event %s", event_id)
+        return
+    if parked:
+        logger.error(
+            "Outbox event %s parked after %s failed dispatches: %s",
+            event_id,
+            outbox_max_attempts(),
+            error,
+        )
+
+
 def outbox_dispatch_batch(*, event_ids: list[int]) -> int:
-    """Dispatch several events, each in its own transaction; returns how many were sent."""
-    return sum(outbox_dispatch(event_id=pk) for pk in event_ids)
+    """Dispatch several events, each in its own transaction; returns how many were sent. A
+    failing event is recorded and logged, and the batch goes on with the next one."""
+    sent = 0
+    for pk in event_ids:
+        try:
+            sent += outbox_dispatch(event_id=pk)
+        except Exception:
+            logger.exception("Dispatch of outbox event %s failed", pk)
+    return sent
+
+
+def outbox_requeue(*, event_ids: Iterable[int]) -> int:
+    """Give parked events a fresh set of attempts and dispatch them after commit; returns how
+    many. The last error stays on the event until a dispatch succeeds or fails again."""
+    ids = list(
+        OutboxEvent.objects.parked().filter(pk__in=list(event_ids)).values_list("pk", flat=True)
+    )
+    if ids:
+        OutboxEvent.objects.filter(pk__in=ids).update(parked_at=None, attempts=0)
+        _schedule(ids)
+    return len(ids)
 
 
 def outbox_undispatched_ids(*, now: dt.datetime | None = None) -> list[int]:
-    """Events that should have been dispatched by now but were not (oldest first)."""
+    """Events that should have been dispatched by now but were not (oldest first); parked
+    events wait for an administrator instead."""
     now = now or timezone.now()
     return list(
         OutboxEvent.objects.undispatched()
-        .filter(created_at__lte=now - REDRIVE_AFTER)
+        .filter(created_at__lte=now - REDRIVE_AFTER, parked_at__isnull=True)
         .order_by("created_at")
         .values_list("pk", flat=True)[:REDRIVE_BATCH]
     )

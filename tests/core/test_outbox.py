@@ -143,3 +143,133 @@ def test_a_transaction_publishing_many_events_queues_one_task_per_batch(
             outbox.outbox_publish(topic="t", payload={}, key=f"k{n}")
 
     assert [len(batch) for batch in sent] == [200, 200, 50]
+
+
+# --- failures are counted, and a poison event is parked ---------------------------------------
+
+
+def forget_pending_dispatches() -> None:
+    """The test transaction never commits: drop the on-commit dispatches its publishes left."""
+    from django.db import connection
+
+    connection.__dict__.pop("_outbox_pending", None)
+
+
+def always_failing(*, event):
+    raise ConnectionError("downstream unavailable")
+
+
+def test_a_failed_dispatch_is_counted_with_its_error_outside_the_rolled_back_transaction(
+    monkeypatch, acme
+):
+    from msp_portal.webhooks.models import WebhookDelivery
+
+    # The real consumers first (webhooks writes a delivery row), then one that fails.
+    consumers = {**outbox._consumers, "failing": always_failing}
+    monkeypatch.setattr(outbox, "_consumers", consumers)
+    from msp_portal.webhooks.models import Webhook
+
+    Webhook.objects.create(name="hook", url="https://hooks.test/", events=["ticket.opened"])
+    pk = outbox.outbox_publish(topic="ticket.opened", payload={}, key="k", client_id=acme.pk)
+
+    with pytest.raises(ConnectionError):
+        outbox.outbox_dispatch(event_id=pk)
+
+    event = OutboxEvent.objects.get()
+    assert (event.attempts, event.dispatched_at, event.parked_at) == (1, None, None)
+    assert event.last_error == "ConnectionError: downstream unavailable"
+    assert not WebhookDelivery.objects.exists()  # rolled back with the failed dispatch
+
+
+def test_an_event_that_keeps_failing_is_parked_and_no_longer_redriven(
+    monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    monkeypatch.setattr(outbox, "_consumers", {"failing": always_failing})
+    pk = outbox.outbox_publish(topic="t", payload={}, key="k")
+    later = OutboxEvent.objects.get().created_at + outbox.REDRIVE_AFTER + dt.timedelta(seconds=1)
+
+    for _ in range(5):  # beat's re-drive, minute after minute; the batch task swallows errors
+        with django_capture_on_commit_callbacks(execute=True):
+            outbox.outbox_redrive(now=later)
+
+    event = OutboxEvent.objects.get()
+    assert event.attempts == 3  # parked at the third failure, then left alone
+    assert event.parked_at is not None and event.dispatched_at is None
+    assert "downstream unavailable" in event.last_error
+    assert outbox.outbox_undispatched_ids(now=later) == []
+    assert list(OutboxEvent.objects.parked()) == [event]
+    assert outbox.outbox_dispatch(event_id=pk) is False  # a stale task does not run it either
+
+
+def test_one_poison_event_does_not_block_the_rest_of_its_batch(monkeypatch):
+    seen: list[int] = []
+
+    def picky(*, event):
+        if event.idempotency_key == "poison":
+            raise ValueError("cannot handle this one")
+        seen.append(event.pk)
+
+    monkeypatch.setattr(outbox, "_consumers", {"picky": picky})
+    ids = [outbox.outbox_publish(topic="t", payload={}, key=k) for k in ("a", "poison", "b")]
+
+    assert outbox.outbox_dispatch_batch(event_ids=ids) == 2
+
+    assert seen == [ids[0], ids[2]]
+    assert OutboxEvent.objects.get(idempotency_key="poison").attempts == 1
+
+
+def test_a_requeued_event_gets_fresh_attempts_and_is_dispatched(
+    monkeypatch, settings, consumed, django_capture_on_commit_callbacks
+):
+    pk = outbox.outbox_publish(topic="t", payload={}, key="k")
+    OutboxEvent.objects.filter(pk=pk).update(
+        attempts=8, parked_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), last_error="boom"
+    )
+    unparked = outbox.outbox_publish(topic="t", payload={}, key="other")
+    forget_pending_dispatches()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert outbox.outbox_requeue(event_ids=[pk, unparked]) == 1
+
+    event = OutboxEvent.objects.get(pk=pk)
+    assert event.dispatched_at is not None and event.parked_at is None
+    assert event.attempts == 0
+    assert consumed == [pk]
+
+
+def test_an_admin_sees_the_parked_events_and_requeues_them(
+    client, admin_user, consumed, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from msp_portal.core.models import AuditEntry
+
+    pk = outbox.outbox_publish(topic="t", payload={}, key="stuck-event")
+    OutboxEvent.objects.filter(pk=pk).update(
+        attempts=8,
+        parked_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        last_error="ConnectionError: receiver down",
+    )
+    outbox.outbox_publish(topic="t", payload={}, key="healthy-event")
+    forget_pending_dispatches()
+    client.force_login(admin_user)
+    url = reverse("admin:core_outboxevent_changelist")
+
+    listed = client.get(url, {"parked": "yes"})
+    assert listed.status_code == 200
+    assert "stuck-event" in listed.text and "healthy-event" not in listed.text
+    detail = client.get(reverse("admin:core_outboxevent_change", args=[pk]))
+    assert "ConnectionError: receiver down" in detail.text
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"action": "requeue", "_selected_action": [pk], "index": 0}, follow=True
+        )
+
+    assert response.status_code == 200
+    assert "1 parked event re-queued." in response.text
+    assert consumed == [pk]
+    assert OutboxEvent.objects.get(pk=pk).dispatched_at is not None
+    entry = AuditEntry.objects.get(action="outbox.requeued")
+    assert (entry.actor, entry.data) == (admin_user, {"events": [pk]})
