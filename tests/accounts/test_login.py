@@ -25,6 +25,7 @@ def _english(settings):
     English here (the French is checked by the catalogue test)."""
     settings.LANGUAGE_CODE = "en"
 
+
 LOGIN = "/accounts/login/"
 OFFICE = "203.0.113.10"  # one client office behind one address
 HOME = "198.51.100.7"
