@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from msp_portal.core.admin import erase_personal_data, export_personal_data
+
 from .models import Asset, Client, Contact, Site
 
 
@@ -31,6 +33,7 @@ class ContactAdmin(admin.ModelAdmin):
     list_filter = ("client", "is_primary", "is_active")
     search_fields = ("first_name", "last_name", "email", "phone", "client__name")
     autocomplete_fields = ("client", "site", "user")
+    actions = [export_personal_data, erase_personal_data]
 
 
 @admin.register(Asset)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+import json
+from collections.abc import Iterator
 
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils import timezone
+
+from .csv import csv_response
 from .models import AuditEntry
 
 
@@ -33,3 +39,53 @@ def audit_record(
         ip_address=client_ip(request),
         data=data or {},
     )
+
+
+AUDIT_CSV_HEADER = (
+    "id",
+    "at",
+    "action",
+    "actor_id",
+    "actor",
+    "client_id",
+    "client",
+    "object_type",
+    "object_id",
+    "ip_address",
+    "details",
+)
+
+
+def _audit_csv_rows(queryset) -> Iterator[list]:
+    for entry in (
+        queryset.select_related("actor", "client").order_by("-at", "-id").iterator(chunk_size=2000)
+    ):
+        yield [
+            entry.pk,
+            entry.at,
+            entry.action,
+            entry.actor_id,
+            entry.actor.email if entry.actor_id else "",
+            entry.client_id,
+            entry.client.name if entry.client_id else "",
+            entry.object_type,
+            entry.object_id,
+            entry.ip_address,
+            json.dumps(entry.data, ensure_ascii=False, sort_keys=True, cls=DjangoJSONEncoder),
+        ]
+
+
+def audit_export(
+    *, queryset, by, request: HttpRequest | None = None, filters: str = ""
+) -> StreamingHttpResponse:
+    """The given entries as a streamed CSV download; the export itself is audited first."""
+    record = audit_record(
+        actor=by,
+        action="audit.exported",
+        request=request,
+        data={"count": queryset.count(), "filters": filters[:500]},
+    )
+    # The rows stream after the record is written: the export does not include itself.
+    rows = _audit_csv_rows(queryset.exclude(pk=record.pk))
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return csv_response(f"audit-log-{stamp}.csv", AUDIT_CSV_HEADER, rows)

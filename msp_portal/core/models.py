@@ -10,6 +10,23 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class AuditLogIsAppendOnly(Exception):
+    """Raised when code tries to change or remove an audit entry."""
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    """Bulk updates and deletes are refused: entries are only ever added.
+
+    (Deleting a user or client still nulls ``actor``/``client``: Django's collector updates
+    through the base manager, and the entry itself stays.)"""
+
+    def update(self, **kwargs):
+        raise AuditLogIsAppendOnly("The audit log is append-only: entries cannot be changed.")
+
+    def delete(self):
+        raise AuditLogIsAppendOnly("The audit log is append-only: entries cannot be deleted.")
+
+
 class AuditEntry(models.Model):
     """An append-only record of who did what, when and from where."""
 
@@ -36,6 +53,8 @@ class AuditEntry(models.Model):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
+    objects = AuditEntryQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
@@ -43,6 +62,16 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.action}"
+
+    # A row-level invariant, so it lives on the model (on PostgreSQL a trigger enforces it
+    # too, see migration 0004): an entry is written once and never changed or removed.
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise AuditLogIsAppendOnly("The audit log is append-only: entries cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditLogIsAppendOnly("The audit log is append-only: entries cannot be deleted.")
 
 
 class WorkerHeartbeat(models.Model):
