@@ -114,6 +114,10 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # Two-factor sign-in; listed before msp_portal.accounts, whose admin unregisters theirs.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "msp_portal.accounts",
     "msp_portal.core",
     "msp_portal.webhooks",
@@ -132,9 +136,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "msp_portal.accounts.middleware.UserPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "msp_portal.core.middleware.StaffIdleTimeoutMiddleware",
+    # After the idle timeout, which may have signed the user out already.
+    "msp_portal.accounts.middleware.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last, as django-axes asks: it turns a lockout flagged during the view into its page.
@@ -251,6 +258,21 @@ AXES_HTTP_RESPONSE_CODE = 429
 # Sign-ins are already in the audit log (msp_portal.accounts.signals); the address is
 # REMOTE_ADDR, as for the audit log: a TLS proxy in front must set it.
 AXES_DISABLE_ACCESS_LOG = True
+
+# --- Two-factor ----------------------------------------------------------------------------------
+# Sign-in takes a second factor (TOTP, django-otp) for staff, who open every client's data, unless
+# this is switched off; client users may enable it on /account/security/ and are then asked too
+# (msp_portal.accounts.middleware.TwoFactorMiddleware).
+OTP_REQUIRED_FOR_STAFF = env_bool("OTP_REQUIRED_FOR_STAFF", True)
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "MSP portal") or "MSP portal"
+# Wrong codes lock the device for 1, 2, 4, 8... seconds (django-otp's throttling; 0 would turn it
+# off, so the factors are pinned here rather than left to the library's defaults).
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Recovery codes generated when two-factor is set up (each usable once).
+OTP_RECOVERY_CODE_COUNT = 10
+# --- end of two-factor ---------------------------------------------------------------------------
 
 # HTTPS: set HTTPS=1 wherever the portal is served over TLS (production). Cookies then travel
 # only over TLS, plain-http requests are redirected and browsers are told to stick to HTTPS.

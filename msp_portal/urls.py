@@ -16,6 +16,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("msp_portal.accounts.two_factor_urls")),
     path("", include("tickets.urls")),
     path("", include("msp_portal.staff.clients_urls")),
     path("", include("msp_portal.staff.contracts_urls")),
