@@ -12,12 +12,14 @@ an audit entry and an e-mail to the MSP administrators.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
 import logging
 import random
 import socket
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -161,14 +163,36 @@ def _pinned_connection(url: str, ip: IPAddress, timeout: float) -> http.client.H
     return conn
 
 
+def _deadline_seconds() -> float:
+    """The whole attempt's time limit: the socket timeout bounds each read, not their sum, so a
+    receiver dripping one byte at a time could otherwise hold a worker (and outlive the
+    delivery's claim, see ``_claim``) for ever."""
+    return settings.WEBHOOK_TIMEOUT_SECONDS * 2
+
+
+def _cut_off(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    """Called by the deadline's timer: shut the socket, so the pending read fails at once."""
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):  # already closed: nothing left to cut
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 def _post(url: str, body: bytes, headers: dict) -> Attempt:
-    """One POST, redirects not followed; never raises for network or HTTP trouble."""
+    """One POST, redirects not followed, within a total deadline and reading at most
+    RESPONSE_BODY_LIMIT bytes of the answer; never raises for network or HTTP trouble."""
     started = time.monotonic()
     status, text, error = None, "", ""
     conn = None
+    expired = threading.Event()
+    timer = None
     try:
         ip = check_url(url)[0]  # again at send time: DNS may have changed since the hook's save
         conn = _pinned_connection(url, ip, settings.WEBHOOK_TIMEOUT_SECONDS)
+        timer = threading.Timer(_deadline_seconds(), _cut_off, args=(conn, expired))
+        timer.daemon = True
+        timer.start()
         parts = urlsplit(url)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         conn.request("POST", target, body=body, headers=headers)
@@ -180,8 +204,13 @@ def _post(url: str, body: bytes, headers: dict) -> Attempt:
     except (OSError, http.client.HTTPException) as exc:
         error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     finally:
+        if timer is not None:
+            timer.cancel()
         if conn is not None:
             conn.close()
+    if expired.is_set():
+        status, text = None, ""
+        error = f"The receiver took longer than {_deadline_seconds():g} s in all."
     duration = int((time.monotonic() - started) * 1000)
     return Attempt(status=status, body=text, error=error[:500], duration_ms=duration)
 

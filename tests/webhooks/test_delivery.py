@@ -310,3 +310,59 @@ def test_beat_sends_due_retries_every_minute_and_each_tick_expires_first():
     assert entry["task"] == webhooks_send_due.name
     assert entry["options"]["expires"] < entry["schedule"] == 60.0
     assert {webhooks_send_due.name, webhook_deliver.name} <= set(app.tasks)
+
+
+@pytest.fixture
+def dripping_receiver():
+    """A receiver that reads the request, then sends its answer one byte every 0.3 s: each read
+    is well within the socket timeout, the whole answer never is."""
+    import socket
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _addr = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.recv(65536)
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1000:
+                    if stop.is_set():
+                        break
+                    try:
+                        conn.sendall(bytes([byte]))
+                    except OSError:
+                        break
+                    time.sleep(0.3)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/hook"
+    stop.set()
+    thread.join(timeout=5)
+    server.close()
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_total_deadline(
+    acme, tech, make_hook, settings, dripping_receiver, django_capture_on_commit_callbacks
+):
+    import time
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1  # each read waits 1 s at most; the whole attempt 2 s
+    make_hook(url=dripping_receiver)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.open_ticket(acme, by=tech)
+    elapsed = time.monotonic() - started
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed"
+    assert "longer than 2 s in all" in delivery.error
+    assert 1.8 < elapsed < 6
