@@ -9,9 +9,6 @@ recipients) are replaced as well. Only MSP administrators may do either, and bot
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -24,9 +21,11 @@ from django.utils.translation import gettext
 
 from clients.models import Contact
 from msp_portal.accounts.models import ApiToken, User
-from tickets.models import Attachment, SlaEscalation, Ticket, TicketEvent, TimeEntry
+from tickets.models import Attachment, Ticket, TicketEvent, TimeEntry
+from tickets.services import ticket_history_pseudonymise
 
 from .audit import audit_record
+from .jsonscrub import json_column_scrub
 from .models import AuditEntry, OutboxEvent
 
 #: Erased addresses end with this reserved domain (RFC 2606 ``.invalid``): never delivered.
@@ -284,34 +283,6 @@ def person_export(
 # -- Erasure ------------------------------------------------------------------------------------
 
 
-def _replace(value: Any, replacements: dict[str, str]) -> Any:
-    """``value`` (JSON data) with every string equal to a key replaced by its pseudonym."""
-    if isinstance(value, str):
-        return replacements.get(value, value)
-    if isinstance(value, list):
-        return [_replace(v, replacements) for v in value]
-    if isinstance(value, dict):
-        return {k: _replace(v, replacements) for k, v in value.items()}
-    return value
-
-
-def _scrub_json(queryset, field: str, replacements: dict[str, str]) -> int:
-    """Rewrite a JSON column where it copies the person's name or address; returns rows."""
-    candidates = Q(pk__in=[])
-    for old in replacements:
-        # As stored: SQLite keeps json.dumps' ASCII escapes ("Zo\u00eb"), PostgreSQL the letter.
-        for form in {old, json.dumps(old)[1:-1]}:
-            candidates |= Q(**{f"{field}__icontains": form})
-    changed = 0
-    for row in queryset.filter(candidates).only("pk", field).iterator():
-        value = getattr(row, field)
-        new = _replace(value, replacements)
-        if new != value:
-            queryset.model.objects.filter(pk=row.pk).update(**{field: new})
-            changed += 1
-    return changed
-
-
 def _end_sessions(user: User) -> None:
     """Delete the user's stored sessions (the cleared password hash voids any other kind)."""
     if settings.SESSION_ENGINE not in DB_SESSION_ENGINES:
@@ -406,21 +377,11 @@ def person_erase(
             replacements |= _erase_user(user)
         # Copies of the name or address outside the person's own rows.
         client_id = contact.client_id if contact is not None else user.client_id
-        events = TicketEvent.objects.all()
         outbox = OutboxEvent.objects.all()
         if client_id is not None:
-            events, outbox = events.filter(client_id=client_id), outbox.filter(client_id=client_id)
-        scrubbed = _scrub_json(events, "data", replacements)
-        scrubbed += _scrub_json(outbox, "payload", replacements)
-        emails = {old for old in replacements if "@" in old}
-        mentioned = Q(pk__in=[])
-        for email in emails:
-            mentioned |= Q(recipients__icontains=email)
-        for escalation in SlaEscalation.objects.filter(mentioned).iterator():
-            kept = [r for r in escalation.recipients if r.get("email") not in emails]
-            if kept != escalation.recipients:
-                SlaEscalation.objects.filter(pk=escalation.pk).update(recipients=kept)
-                scrubbed += 1
+            outbox = outbox.filter(client_id=client_id)
+        scrubbed = ticket_history_pseudonymise(client_id=client_id, replacements=replacements)
+        scrubbed += json_column_scrub(outbox, "payload", replacements)
         audit_record(
             actor=by,
             action="person.erased",

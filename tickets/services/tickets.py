@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from clients.models import Asset, Client, Contact
 from contracts.models import Contract
 from contracts.services import sla_snapshot_for
+from msp_portal.core.jsonscrub import json_column_scrub
 
 from ..attachments import CheckedFile, check_upload, storage_name
 from ..models import (
@@ -29,6 +30,7 @@ from ..models import (
     Category,
     Impact,
     Queue,
+    SlaEscalation,
     Ticket,
     TicketEvent,
     TicketSequence,
@@ -364,6 +366,30 @@ def ticket_record_monitoring_event(
         body=body,
         data=data or {},
     )
+
+
+@transaction.atomic
+def ticket_history_pseudonymise(*, client_id: int | None, replacements: dict[str, str]) -> int:
+    """After a person's erasure: replace the copies of their name or address that timeline
+    entries keep in their data (assignments, requester changes) and drop their address from
+    escalation recipient lists, for one client (or all, for an MSP user). Tickets, messages and
+    figures stay as they are. Returns the rows changed."""
+    events = TicketEvent.objects.all()
+    escalations = SlaEscalation.objects.all()
+    if client_id is not None:
+        events = events.filter(client_id=client_id)
+        escalations = escalations.filter(client_id=client_id)
+    changed = json_column_scrub(events, "data", replacements)
+    emails = {old for old in replacements if "@" in old}
+    mentioned = Q(pk__in=[])
+    for email in emails:
+        mentioned |= Q(recipients__icontains=email)
+    for escalation in escalations.filter(mentioned).only("pk", "recipients").iterator():
+        kept = [r for r in escalation.recipients if r.get("email") not in emails]
+        if kept != escalation.recipients:
+            SlaEscalation.objects.filter(pk=escalation.pk).update(recipients=kept)
+            changed += 1
+    return changed
 
 
 @transaction.atomic
