@@ -22,6 +22,16 @@ from tickets.models import SlaEscalation, SlaTimer, Ticket, TicketEvent, TimeEnt
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Pseudonyms are written in the language active at erasure; these tests read English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 GLOBEX_MARKER = "GLOBEX-SECRET"
 
 
