@@ -7,8 +7,10 @@ from django.utils.translation import ngettext
 from . import services
 from .models import (
     Attachment,
+    CannedResponse,
     Category,
     Queue,
+    SavedView,
     SlaEscalation,
     SlaTimer,
     Ticket,
@@ -30,6 +32,22 @@ class CategoryAdmin(admin.ModelAdmin):
     list_filter = ("client_visible",)
     search_fields = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner", "created_at")
+    list_filter = (("owner", admin.EmptyFieldListFilter),)
+    search_fields = ("title", "body")
+    raw_id_fields = ("owner",)
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "shared", "query")
+    list_filter = ("shared",)
+    search_fields = ("name", "owner__email")
+    raw_id_fields = ("owner",)
 
 
 class ReadOnlyInline(admin.TabularInline):

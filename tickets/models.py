@@ -91,6 +91,16 @@ class TicketSequence(models.Model):
         return f"{self.name}: {self.last_value}"
 
 
+class SlaRank(models.IntegerChoices):
+    """Where a ticket's SLA stands, most urgent first: the queue's primary sort key."""
+
+    BREACHED = 0, _("Breached")
+    AT_RISK = 1, _("At risk")
+    RUNNING = 2, _("On track")
+    PAUSED = 3, _("Paused")
+    NONE = 4, _("No running clock")
+
+
 class TicketQuerySet(TenantQuerySet):
     def for_client_user(self, user) -> TicketQuerySet:
         """A client user sees the tickets they opened, requested or are copied on."""
@@ -222,6 +232,24 @@ class Ticket(models.Model):
     first_responded_at = models.DateTimeField(_("first response"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Stored SLA summary, kept by tickets.services.sla whenever the timers change or the sweep
+    # sees one cross a threshold, so the queue sorts and filters on an index, not on timers.
+    sla_rank = models.PositiveSmallIntegerField(
+        _("SLA state"), choices=SlaRank.choices, default=SlaRank.NONE, editable=False
+    )
+    sla_due_at = models.DateTimeField(
+        _("next SLA due"), null=True, blank=True, editable=False,
+        help_text=_("The earliest due instant among the ticket's running SLA timers."),
+    )  # fmt: skip
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_tickets",
+        editable=False,
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -234,6 +262,13 @@ class Ticket(models.Model):
             models.Index(fields=["status", "priority"], name="ticket_status_priority"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["created_at"], name="ticket_created_at"),
+            models.Index(fields=["updated_at", "id"], name="ticket_updated_at"),
+            # The queue's default order (most urgent first) over open tickets, for keyset pages.
+            models.Index(
+                fields=["sla_rank", "sla_due_at", "id"],
+                name="ticket_open_urgency",
+                condition=~Q(status__in=["resolved", "closed"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -613,3 +648,60 @@ class SlaEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket.reference} {self.kind} {self.get_level_display()}"
+
+
+class SavedView(models.Model):
+    """A named set of queue filters: one person's own, or shared with the whole team."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(
+        _("filters"), max_length=1000, blank=True, help_text=_("The queue's query string.")
+    )
+    shared = models.BooleanField(_("shared with the team"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_owner_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        url = reverse("tickets:list")
+        return f"{url}?{self.query}" if self.query else url
+
+
+class CannedResponse(models.Model):
+    """A reusable reply; placeholders such as {contact_name} are filled from the ticket."""
+
+    title = models.CharField(_("title"), max_length=120)
+    body = models.TextField(_("text"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="canned_responses",
+        help_text=_("Empty: offered to every technician."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("canned response")
+        verbose_name_plural = _("canned responses")
+        ordering = ["title", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

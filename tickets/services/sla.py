@@ -31,7 +31,7 @@ from contracts.services import sla_snapshot_for
 from msp_portal.accounts.models import Role, User
 from msp_portal.core.outbox import outbox_publish_many
 
-from ..models import SlaEscalation, SlaTimer, Ticket, TicketEvent
+from ..models import SlaEscalation, SlaRank, SlaTimer, Ticket, TicketEvent
 from .publish import sla_breach_message
 
 logger = logging.getLogger(__name__)
@@ -190,7 +190,53 @@ def sla_refresh(ticket: Ticket, *, now: dt.datetime | None = None) -> list[SlaTi
     timers = [_timer_row(ticket, r, now) for r in evaluate_ticket(ticket, now=now)]
     if timers:
         _upsert(timers)
+    rank, due_at = sla_summary(timers, now)
+    if (rank, due_at) != (ticket.sla_rank, ticket.sla_due_at):
+        ticket.sla_rank, ticket.sla_due_at = rank, due_at
+        Ticket.objects.filter(pk=ticket.pk).update(sla_rank=rank, sla_due_at=due_at)
     return timers
+
+
+def sla_summary(timers: Iterable[SlaTimer], now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """A ticket's SLA rank (breached, at risk, on track, paused, none) and its next due instant,
+    from its timers at ``now``: what Ticket.sla_rank and Ticket.sla_due_at store."""
+    timers = list(timers)
+    running = [t for t in timers if t.state == SlaTimer.State.RUNNING]
+    dues = [t.due_at for t in running if t.due_at is not None]
+    due_at = min(dues) if dues else None
+    if any(t.breached for t in timers) or (due_at is not None and due_at < now):
+        return SlaRank.BREACHED, due_at
+    if any(t.warning_at is not None and t.warning_at <= now for t in running):
+        return SlaRank.AT_RISK, due_at
+    if running:
+        return SlaRank.RUNNING, due_at
+    if any(t.state == SlaTimer.State.PAUSED for t in timers):
+        return SlaRank.PAUSED, None
+    return SlaRank.NONE, None
+
+
+def sla_summaries_store(ticket_ids: Iterable[int], *, now: dt.datetime) -> int:
+    """Recompute the stored SLA rank and due instant of these tickets from their stored timers
+    (two queries a batch, whatever the number); returns how many tickets changed."""
+    ticket_ids = sorted(set(ticket_ids))
+    changed = 0
+    for start in range(0, len(ticket_ids), SWEEP_BATCH):
+        batch = ticket_ids[start : start + SWEEP_BATCH]
+        by_ticket: dict[int, list[SlaTimer]] = {pk: [] for pk in batch}
+        for timer in SlaTimer.objects.filter(ticket_id__in=batch).only(
+            "ticket_id", "state", "breached", "due_at", "warning_at"
+        ):
+            by_ticket[timer.ticket_id].append(timer)
+        tickets = list(Ticket.objects.filter(pk__in=batch).only("pk", "sla_rank", "sla_due_at"))
+        stale = []
+        for ticket in tickets:
+            summary = sla_summary(by_ticket[ticket.pk], now)
+            if summary != (ticket.sla_rank, ticket.sla_due_at):
+                ticket.sla_rank, ticket.sla_due_at = summary
+                stale.append(ticket)
+        Ticket.objects.bulk_update(stale, ["sla_rank", "sla_due_at"])
+        changed += len(stale)
+    return changed
 
 
 _KEY_FIELDS = ["client", "ticket", "kind", "cycle"]
@@ -341,6 +387,8 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     # One UPDATE per level reached (at most three); next_alert_at follows in the database.
     for level, pks in raised.items():
         SlaTimer.objects.filter(pk__in=pks).update(alerted_level=level)
+    # A threshold crossed moves the ticket up the queue: at risk, then breached.
+    sla_summaries_store({timer.ticket_id for timer in timers}, now=now)
     if escalations:
         from ..tasks import sla_send_escalations
 
