@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views
+from . import queue_views, views
 
 app_name = "tickets"
 
 urlpatterns = [
-    path("tickets/", views.ticket_list, name="list"),
+    path("tickets/", queue_views.ticket_list, name="list"),
     path("tickets/<int:number>/", views.ticket_detail, name="detail"),
     path("tickets/<int:number>/reply/", views.ticket_reply, name="reply"),
     path("tickets/<int:number>/status/", views.ticket_status, name="status"),

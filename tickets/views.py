@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from msp_portal.accounts.selectors import staff_for_client
 from msp_portal.core.access import staff_required
-from msp_portal.core.htmx import render_page_or_partial
 from msp_portal.core.tenancy import get_for_user
 
 from . import services
@@ -26,27 +23,13 @@ from .attachments import (
     attachment_response,
     prefetch_timeline_attachments,
 )
-from .forms import AssignForm, MessageForm, StatusForm, TicketFilterForm, TimeEntryForm
+from .forms import AssignForm, MessageForm, StatusForm, TimeEntryForm
 from .models import Ticket
 from .selectors import (
     sla_timer_views,
-    ticket_search,
     ticket_time_entries,
     ticket_timeline,
-    tickets_for_user,
 )
-
-PAGE_SIZE = 50
-
-
-@require_GET
-@staff_required
-def ticket_list(request: HttpRequest) -> HttpResponse:
-    form = TicketFilterForm(request.GET, user=request.user)
-    tickets = ticket_search(tickets_for_user(request.user), user=request.user, **form.filters())
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "now": timezone.now()}
-    return render_page_or_partial(request, "tickets/ticket_list.html", "rows", context)
 
 
 def _get_ticket(request: HttpRequest, number: int) -> Ticket:
