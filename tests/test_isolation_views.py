@@ -14,7 +14,7 @@ from contracts.models import Contract
 from monitoring.models import Check, MaintenanceWindow
 from tests import factories
 from tests.conftest import MARKER
-from tickets.models import Attachment, Ticket
+from tickets.models import Attachment, SavedView, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,8 @@ ROUTES_WITH_IDS = {
     "tickets:assign": ("post", lambda w: {"number": w[Ticket].number}),
     "tickets:log_time": ("post", lambda w: {"number": w[Ticket].number}),
     "tickets:attachment": ("get", lambda w: {"pk": w[Attachment].pk}),
+    # A technician's own view: another person (let alone another client's) gets a 404.
+    "tickets:view_delete": ("post", lambda w: {"pk": w[SavedView].pk}),
     "clients:detail": ("get", lambda w: {"slug": w[Client].slug}),
     "clients:asset_detail": ("get", lambda w: {"pk": w[Asset].pk}),
     "contracts:detail": ("get", lambda w: {"pk": w[Contract].pk}),
@@ -50,6 +52,7 @@ STAFF_LISTS = [
     "home",
     "contracts:sla_overview",
     "tickets:list",
+    "tickets:client_options",
     "clients:list",
     "clients:asset_list",
     "contracts:list",
@@ -58,6 +61,15 @@ STAFF_LISTS = [
 ]
 #: Staff pages without rows of their own to show (a form, figures across clients).
 STAFF_PAGES_WITHOUT_ROWS = {"home", "contracts:sla_overview", "monitoring:check_create"}
+#: Staff actions posted without an id in the URL: the ids travel in the form.
+STAFF_ACTIONS = {
+    "tickets:bulk": lambda w: {
+        "tickets": [w[Ticket].number],
+        "action": "status",
+        "status": "closed",
+    },
+    "tickets:view_create": lambda w: {"name": "x", "query": f"client={w[Client].slug}"},
+}
 PORTAL_LISTS = ["portal:home", "portal:ticket_list", "portal:asset_list"]
 OUR_NAMESPACES = {"tickets", "clients", "contracts", "monitoring", "portal"}
 
@@ -81,6 +93,13 @@ def request(client, method, url):
 
 
 @pytest.fixture
+def acme_world(acme_world, tech):
+    """Acme's rows, plus a queue view saved by a technician who works for Acme."""
+    view = SavedView.objects.create(owner=tech, name=f"{MARKER} view", query="q=x")
+    return {**acme_world, SavedView: view}
+
+
+@pytest.fixture
 def globex_tech(globex):
     """A technician who works for Globex only."""
     user = factories.UserFactory(role="technician", sees_all_clients=False)
@@ -97,7 +116,26 @@ def test_every_route_with_an_id_is_covered():
 def test_every_list_route_is_covered():
     lists = {name for name, has_args in named_routes() if not has_args}
 
-    assert lists - set(STAFF_LISTS) - set(PORTAL_LISTS) == set()
+    assert lists - set(STAFF_LISTS) - set(PORTAL_LISTS) - set(STAFF_ACTIONS) == set()
+
+
+@pytest.mark.parametrize("name", sorted(STAFF_ACTIONS))
+@pytest.mark.parametrize("who", ["globex_tech", "acme_admin"])
+def test_staff_actions_never_touch_another_clients_rows(
+    client, request_fixture, acme_world, name, who
+):
+    user = request_fixture(who)
+    client.force_login(user)
+    ticket = acme_world[Ticket]
+    events_before = ticket.events.count()
+
+    response = client.post(reverse(name), STAFF_ACTIONS[name](acme_world), follow=True)
+
+    assert response.status_code == (404 if user.is_client_side else 200)
+    assert MARKER not in response.content.decode()
+    assert ticket.events.count() == events_before
+    ticket.refresh_from_db()
+    assert ticket.status == Ticket.Status.OPEN
 
 
 @pytest.mark.parametrize("name", sorted(ROUTES_WITH_IDS))
@@ -143,7 +181,7 @@ def test_staff_lists_show_the_rows_to_staff_who_may_see_them(client, acme_world,
     response = client.get(reverse(name), {"status": "all"})
 
     assert response.status_code == 200
-    if name == "clients:list":
+    if name in ("clients:list", "tickets:client_options"):
         assert "Acme Industries" in response.content.decode()
     elif name not in STAFF_PAGES_WITHOUT_ROWS:
         assert MARKER in response.content.decode()

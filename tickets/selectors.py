@@ -6,14 +6,12 @@ Every function starts from ``for_user`` querysets, so callers cannot reach anoth
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import (
     Count,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -27,8 +25,10 @@ from django.utils import timezone
 
 from contracts import sla
 from contracts.models import Contract
+from msp_portal.accounts.models import Role
 
 from .models import (
+    CannedResponse,
     Priority,
     SlaTimer,
     Ticket,
@@ -39,93 +39,10 @@ from .models import (
 )
 from .services.sla import snapshot_policy
 
-#: "1234", "T-1234" or "t1234": a ticket number typed into the search box.
-_NUMBER = re.compile(r"^(?:t-?)?(\d{1,18})$", re.IGNORECASE)
-
-STATUS_OPEN = ""  # the list's default: every status that is not done
-STATUS_ALL = "all"
-
-SLA_BREACHED, SLA_AT_RISK, SLA_PAUSED, SLA_MET = "breached", "at_risk", "paused", "met"
-SLA_STATES = (SLA_BREACHED, SLA_AT_RISK, SLA_PAUSED, SLA_MET)
-
-
-def sla_state_filter(state: str, now: dt.datetime) -> Q:
-    """Tickets whose stored timers are in an SLA state (indexed reads, nothing recomputed)."""
-    timers = SlaTimer.objects.filter(ticket=OuterRef("pk"))
-    late = Q(breached=True) | Q(state=SlaTimer.State.RUNNING, due_at__lt=now)
-    if state == SLA_BREACHED:
-        return Q(Exists(timers.filter(late)))
-    if state == SLA_AT_RISK:
-        return Q(
-            Exists(
-                timers.filter(
-                    state=SlaTimer.State.RUNNING, breached=False, warning_at__lte=now,
-                    due_at__gte=now,
-                )
-            )
-        )  # fmt: skip
-    if state == SLA_PAUSED:
-        return Q(Exists(timers.filter(state=SlaTimer.State.PAUSED)))
-    if state == SLA_MET:
-        return Q(Exists(timers.filter(outcome=SlaTimer.Outcome.MET))) & ~Q(
-            Exists(timers.filter(late))
-        )
-    raise ValueError(f"unknown SLA state {state!r}")
-
-
-def next_sla_due() -> Subquery:
-    """An annotation: the earliest due instant among the ticket's running timers."""
-    return Subquery(
-        SlaTimer.objects.filter(ticket=OuterRef("pk"), state=SlaTimer.State.RUNNING)
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-
 
 def tickets_for_user(user) -> TicketQuerySet:
     """The tickets a user may see, with what list rows display."""
     return Ticket.objects.for_user(user).select_related("client", "assignee")
-
-
-def ticket_search(
-    tickets: TicketQuerySet,
-    *,
-    user,
-    status: str = STATUS_OPEN,
-    priority: str = "",
-    client=None,
-    assignee: str = "",
-    q: str = "",
-    sla: str = "",
-    now: dt.datetime | None = None,
-) -> TicketQuerySet:
-    """Apply the ticket list's filters; open tickets come by their next SLA due time, then
-    most urgent and oldest first."""
-    if status == STATUS_OPEN:
-        tickets = tickets.open()
-    elif status != STATUS_ALL:
-        tickets = tickets.filter(status=status)
-    if priority:
-        tickets = tickets.filter(priority=priority)
-    if client is not None:
-        tickets = tickets.filter(client=client)
-    if assignee == "me":
-        tickets = tickets.filter(assignee=user)
-    elif assignee == "unassigned":
-        tickets = tickets.filter(assignee__isnull=True)
-    q = (q or "").strip()
-    if q:
-        match = Q(subject__icontains=q)
-        number = _NUMBER.match(q)
-        if number:
-            match |= Q(number=int(number[1]))
-        tickets = tickets.filter(match)
-    if sla:
-        tickets = tickets.filter(sla_state_filter(sla, now or timezone.now()))
-    tickets = tickets.annotate(next_due=next_sla_due())
-    if status in (STATUS_ALL, *Ticket.DONE_STATUSES):
-        return tickets.order_by("-updated_at", "-pk")
-    return tickets.order_by(F("next_due").asc(nulls_last=True), "priority", "created_at", "pk")
 
 
 def status_counts(tickets: QuerySet[Ticket]) -> list[dict[str, Any]]:
@@ -295,3 +212,88 @@ def sla_timer_views(ticket: Ticket, user, *, now: dt.datetime | None = None) -> 
             remaining = max(0.0, timer.target_seconds - timer.elapsed_seconds)
         views.append(TimerView(timer, timer.risk_at(now), remaining, late))
     return views
+
+
+# -- the staff ticket page: side panel and canned responses ---------------------------------
+
+
+def client_open_tickets(ticket: Ticket, user, *, limit: int = 5) -> list[Ticket]:
+    """Up to ``limit + 1`` other open tickets of the ticket's client, most urgent first (one
+    query; the extra row only tells the page that there are more)."""
+    return list(
+        Ticket.objects.for_user(user)
+        .filter(client_id=ticket.client_id)
+        .open()
+        .exclude(pk=ticket.pk)
+        .only("pk", "number", "subject", "status", "priority", "sla_rank", "sla_due_at")
+        .order_by("sla_rank", F("sla_due_at").asc(nulls_last=True), "created_at", "pk")[: limit + 1]
+    )
+
+
+def asset_checks(asset, user) -> list:
+    """The monitoring checks of one asset with their stored state, failing first (one query).
+
+    Read through the reverse relation of ``clients.Asset``: ``tickets`` may not import
+    ``monitoring`` (ARCHITECTURE.md), and these rows are only displayed, never changed.
+    """
+    if asset is None:
+        return []
+    order = {"down": 0, "degraded": 1, "unknown": 2, "maintenance": 3, "up": 4, "paused": 5}
+    checks = asset.checks.for_user(user).only(
+        "pk", "client_id", "asset_id", "name", "kind", "state", "state_changed_at", "enabled",
+        "flapping", "last_message",
+    )  # fmt: skip
+    return sorted(checks, key=lambda check: (order.get(check.state, 9), check.name, check.pk))
+
+
+def canned_responses_for(user) -> QuerySet[CannedResponse]:
+    """The canned responses a member of staff may use: their own and the shared ones."""
+    if user is None or not user.is_authenticated or not user.is_msp_staff:
+        return CannedResponse.objects.none()
+    return CannedResponse.objects.filter(Q(owner=user) | Q(owner__isnull=True)).order_by(
+        "title", "pk"
+    )
+
+
+def canned_may_edit(user, canned: CannedResponse) -> bool:
+    """One's own responses; the shared ones only for managers and administrators."""
+    if canned.owner_id is not None:
+        return canned.owner_id == user.pk
+    return user.role in {Role.ADMIN, Role.MANAGER}
+
+
+def canned_may_share(user) -> bool:
+    return user.role in {Role.ADMIN, Role.MANAGER}
+
+
+#: The placeholders a canned response may use, as ``{name}``.
+CANNED_PLACEHOLDERS = (
+    "contact_name",
+    "contact_first_name",
+    "ticket_reference",
+    "ticket_subject",
+    "client_name",
+    "technician_name",
+)
+
+
+def canned_fill(text: str, *, ticket: Ticket, technician) -> str:
+    """Replace the known placeholders with the ticket's values.
+
+    Plain string replacement, never a template engine: a response's text cannot run anything.
+    An unknown placeholder, or one whose value the ticket lacks (no contact), stays as typed so
+    the technician sees what to complete.
+    """
+    contact = ticket.contact
+    values = {
+        "contact_name": contact.full_name if contact else "",
+        "contact_first_name": contact.first_name if contact else "",
+        "ticket_reference": ticket.reference,
+        "ticket_subject": ticket.subject,
+        "client_name": ticket.client.name,
+        "technician_name": technician.get_full_name() if technician else "",
+    }
+    for name, value in values.items():
+        if value:
+            text = text.replace("{" + name + "}", value)
+    return text

@@ -5,6 +5,7 @@ in step with the timeline and runs the sweep that escalates them. Callers import
 ``from tickets import services; services.ticket_open(...)``.
 """
 
+from .merge import ticket_merge
 from .sla import sla_escalations_send, sla_rebuild, sla_refresh, sla_sweep
 from .tickets import (
     attachment_add,
@@ -36,6 +37,7 @@ __all__ = [
     "ticket_change_status",
     "ticket_history_pseudonymise",
     "ticket_log_time",
+    "ticket_merge",
     "ticket_open",
     "ticket_record_monitoring_event",
     "ticket_reply",
