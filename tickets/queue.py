@@ -112,6 +112,19 @@ def search_filter(q: str) -> Q:
     return match
 
 
+#: What a queue row shows; the rest of the ticket (its description above all) stays unread.
+ROW_FIELDS = (
+    "number", "subject", "status", "priority", "created_at", "updated_at", "sla_rank",
+    "sla_due_at", "sla_snapshot_id", "client_id", "assignee_id", "client__name", "client__slug",
+    "assignee__full_name", "assignee__email",
+)  # fmt: skip
+
+
+def queue_rows(tickets: TicketQuerySet) -> TicketQuerySet:
+    """The queue's tickets with only the columns its rows show."""
+    return tickets.select_related("client", "assignee").only(*ROW_FIELDS)
+
+
 def ticket_search(
     tickets: TicketQuerySet,
     *,
@@ -160,7 +173,7 @@ def ticket_search(
     q = (q or "").strip()
     if q:
         if connection.vendor == "postgresql":
-            tickets = tickets.annotate(
+            tickets = tickets.alias(
                 search_document=SearchVector("subject", "description", config="simple")
             )
         tickets = tickets.filter(search_filter(q))

@@ -22,7 +22,7 @@ from msp_portal.core.htmx import render_page_or_partial
 
 from . import services
 from .models import SavedView, Ticket
-from .queue import attach_countdowns, capped_count, keyset_page, ticket_search
+from .queue import attach_countdowns, capped_count, keyset_page, queue_rows, ticket_search
 from .queue_forms import (
     PAGING_PARAMS,
     PRIORITY_AXES,
@@ -69,7 +69,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     form = TicketFilterForm(request.GET, user=request.user)
     tickets, sort = ticket_search(
-        tickets_for_user(request.user), user=request.user, now=now, **form.filters()
+        queue_rows(tickets_for_user(request.user)), user=request.user, now=now, **form.filters()
     )
     page = keyset_page(
         tickets,
