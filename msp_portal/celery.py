@@ -11,7 +11,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "msp_portal.settings")
 app = Celery("msp_portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(
-    ["msp_portal.core", "msp_portal.webhooks", "clients", "contracts", "tickets", "monitoring"]
+    [
+        "msp_portal.core",
+        "msp_portal.dashboard",
+        "msp_portal.webhooks",
+        "clients",
+        "contracts",
+        "tickets",
+        "monitoring",
+    ]
 )
 
 # Only the beat that holds the lease in the database sends: a second beat stands by.
@@ -57,6 +65,11 @@ app.conf.beat_schedule = {
         "task": "msp_portal.webhooks.tasks.webhooks_send_due",
         "schedule": 60.0,
         "options": {"expires": 50},
+    },
+    "dashboard-rollups": {
+        "task": "msp_portal.dashboard.tasks.dashboard_rollups_recent",
+        "schedule": 300.0,
+        "options": {"expires": 240},
     },
     "worker-heartbeat": {
         "task": "msp_portal.core.tasks.worker_heartbeat",

@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",
     "msp_portal.accounts",
     "msp_portal.core",
+    "msp_portal.dashboard",
     "msp_portal.webhooks",
     "clients",
     "contracts",

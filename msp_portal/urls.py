@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("msp_portal.staff.clients_urls")),
     path("", include("msp_portal.staff.contracts_urls")),
     path("", include("monitoring.urls")),
+    path("", include("msp_portal.dashboard.urls")),
     path("portal/", include("msp_portal.portal.urls")),
     path("ping/", include("monitoring.ping_urls")),
     path("api/", include("msp_portal.api.urls")),

@@ -254,3 +254,200 @@ def line_chart(
         if value is not None
     ]
     return chart
+
+
+# Bar and column charts: categories (clients, priorities, people) and days, one or two series.
+
+#: CSS classes of the series, in order (static/css/portal.css colours them).
+SERIES_CLASSES = ("chart-series-0", "chart-series-1", "chart-series-2")
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    css: str
+    label: str
+    #: Where the value is written: right of a horizontal bar, above a column.
+    text_x: float
+    text_y: float
+
+
+@dataclass
+class BarGroup:
+    label: str
+    label_x: float
+    label_y: float
+    bars: list[Bar] = field(default_factory=list)
+
+
+@dataclass
+class BarChart:
+    """Bars of one or more series per category, drawn by ``templates/core/_bar_chart.html``
+    (horizontal) or ``_column_chart.html`` (vertical, one group per day)."""
+
+    width: int
+    height: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    unit: str
+    series: list[tuple[str, str]] = field(default_factory=list)  # (name, css class)
+    groups: list[BarGroup] = field(default_factory=list)
+    ticks: list[Tick] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+    @property
+    def tick_label_y(self) -> float:
+        return self.bottom + 14
+
+    @property
+    def y_label_x(self) -> float:
+        return self.left - 6
+
+
+def _scale_max(top_value: float, count: int, fixed: float | None) -> tuple[float, float]:
+    if fixed is not None:
+        return fixed, nice_step(fixed, count)
+    step = nice_step(top_value or 1.0, count)
+    if float(top_value).is_integer():
+        step = max(step, 1.0)  # counts: no 0.5 ticks that would read "0, 0, 1, 1"
+    return step * max(1, math.ceil((top_value or 1.0) / step)), step
+
+
+def _tick_decimals(step: float) -> int:
+    """Enough decimals for neighbouring ticks never to read the same."""
+    return 0 if float(step).is_integer() else max(1, -math.floor(math.log10(step)))
+
+
+def bar_chart(
+    items: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    series: Sequence[str],
+    unit: str = "",
+    decimals: int = 0,
+    max_value: float | None = None,
+    width: int = 720,
+    label_width: int = 200,
+    row_height: int = 26,
+    tick_count: int = 5,
+) -> BarChart:
+    """Horizontal bars, one row per item, one bar per series in each row; values from zero.
+
+    ``items`` are ``(label, values)`` with one value per series (``None``: no bar, no label).
+    ``max_value`` fixes the scale (100 for percentages).
+    """
+    values = [v for _label, vs in items for v in vs if v is not None]
+    top = 8.0
+    height = int(top + row_height * len(items) + 24)
+    chart = BarChart(
+        width=width, height=height, left=label_width, top=top, right=width - 56,
+        bottom=height - 24, unit=unit,
+    )  # fmt: skip
+    chart.series = [
+        (name, SERIES_CLASSES[i % len(SERIES_CLASSES)]) for i, name in enumerate(series)
+    ]
+    scale, step = _scale_max(max(values, default=0.0), tick_count, max_value)
+    plot = chart.right - chart.left
+    bar_height = (row_height - 6) / max(1, len(series))
+    for row, (label, row_values) in enumerate(items):
+        y0 = top + row * row_height + 3
+        group = BarGroup(
+            label=label, label_x=chart.left - 8, label_y=round(y0 + (row_height - 6) / 2, 1)
+        )
+        for i, value in enumerate(row_values):
+            if value is None:
+                continue
+            length = round(max(0.0, min(value, scale)) / scale * plot, 1)
+            y = round(y0 + i * bar_height, 1)
+            group.bars.append(
+                Bar(
+                    x=chart.left,
+                    y=y,
+                    width=length,
+                    height=round(bar_height - 1, 1),
+                    css=chart.series[i][1],
+                    label=format_number(value, decimals=decimals),
+                    text_x=round(chart.left + length + 4, 1),
+                    text_y=round(y + bar_height / 2, 1),
+                )
+            )
+        chart.groups.append(group)
+    chart.ticks = [
+        Tick(
+            round(chart.left + i * step / scale * plot, 1),
+            format_number(i * step, decimals=_tick_decimals(step)),
+        )
+        for i in range(round(scale / step) + 1)
+    ]
+    return chart
+
+
+def column_chart(
+    days: Sequence[dt.date],
+    series: Sequence[tuple[str, Sequence[float]]],
+    *,
+    unit: str = "",
+    width: int = 720,
+    height: int = 220,
+    label_count: int = 8,
+    tick_count: int = 4,
+) -> BarChart:
+    """Vertical columns per day, the series side by side (opened next to closed, say).
+
+    The day labels are thinned to about ``label_count``, formatted in the active language.
+    """
+    chart = BarChart(
+        width=width, height=height, left=48, top=10, right=width - 10, bottom=height - 26,
+        unit=unit,
+    )  # fmt: skip
+    if not days:
+        return chart
+    chart.series = [
+        (name, SERIES_CLASSES[i % len(SERIES_CLASSES)]) for i, (name, _v) in enumerate(series)
+    ]
+    top_value = max((v for _name, vs in series for v in vs), default=0.0)
+    scale, step = _scale_max(top_value, tick_count, None)
+    slot = (chart.right - chart.left) / len(days)
+    bar_width = slot * 0.8 / max(1, len(series))
+    every = max(1, math.ceil(len(days) / label_count))
+    plot = chart.bottom - chart.top
+    for index, day in enumerate(days):
+        x0 = chart.left + index * slot + slot * 0.1
+        shown = index % every == 0
+        group = BarGroup(
+            label=formats.date_format(day, "MONTH_DAY_FORMAT") if shown else "",
+            label_x=round(chart.left + (index + 0.5) * slot, 1),
+            label_y=chart.bottom + 14,
+        )
+        for i, (_name, values) in enumerate(series):
+            value = values[index]
+            length = round(max(0.0, value) / scale * plot, 1)
+            x = round(x0 + i * bar_width, 1)
+            group.bars.append(
+                Bar(
+                    x=x,
+                    y=round(chart.bottom - length, 1),
+                    width=round(max(bar_width - 0.5, 0.5), 1),
+                    height=length,
+                    css=chart.series[i][1],
+                    label=format_number(value),
+                    text_x=round(x + bar_width / 2, 1),
+                    text_y=round(chart.bottom - length - 3, 1),
+                )
+            )
+        chart.groups.append(group)
+    chart.ticks = [
+        Tick(
+            round(chart.bottom - i * step / scale * plot, 1),
+            format_number(i * step, decimals=_tick_decimals(step)),
+        )
+        for i in range(round(scale / step) + 1)
+    ]
+    return chart

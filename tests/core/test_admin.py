@@ -9,7 +9,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-OWN_APPS = {"accounts", "core", "clients", "contracts", "tickets", "monitoring"}
+OWN_APPS = {"accounts", "core", "clients", "contracts", "tickets", "monitoring", "dashboard"}
 
 
 def own_models():

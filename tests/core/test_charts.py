@@ -99,3 +99,41 @@ def test_labels_follow_the_language_but_coordinates_never_do():
         x, y = pair.split(",")
         float(x), float(y)
     assert "<details" in body and "Temps" in body
+
+
+def test_bars_scale_to_the_fixed_maximum_and_skip_missing_values():
+    from msp_portal.core.charts import bar_chart
+
+    chart = bar_chart(
+        [("P1", [100.0, 50.0]), ("P2", [None, 25.0])], series=["a", "b"], max_value=100
+    )
+
+    full, half = chart.groups[0].bars
+    assert full.width == chart.right - chart.left
+    assert half.width == pytest.approx(full.width / 2, abs=0.1)
+    assert len(chart.groups[1].bars) == 1 and chart.groups[1].bars[0].css == "chart-series-1"
+    assert [t.label for t in chart.ticks][-1] == "100"
+
+
+def test_columns_have_one_group_per_day_with_thinned_localised_labels():
+    from msp_portal.core.charts import column_chart
+
+    days = [dt.date(2026, 3, 1) + dt.timedelta(days=i) for i in range(30)]
+    with translation.override("en"):
+        chart = column_chart(days, [("opened", list(range(30))), ("closed", [1] * 30)])
+        body = render_to_string("core/_column_chart.html", {"chart": chart, "title": "Backlog"})
+
+    assert len(chart.groups) == 30 and all(len(g.bars) == 2 for g in chart.groups)
+    assert 1 <= sum(1 for g in chart.groups if g.label) <= 8
+    tallest = chart.groups[-1].bars[0]
+    assert chart.top <= tallest.y and tallest.y + tallest.height == pytest.approx(chart.bottom)
+    assert ("<title>Backlog</title>" in body and "March" in body) or "Mar" in body
+
+
+def test_an_empty_bar_chart_says_so():
+    from msp_portal.core.charts import bar_chart
+
+    chart = bar_chart([], series=["x"])
+    with translation.override("en"):
+        body = render_to_string("core/_bar_chart.html", {"chart": chart, "title": "t"})
+    assert chart.empty and "<svg" not in body and "No figures" in body
