@@ -6,8 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Q
+from django.utils import formats
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import BusinessCalendar, BusinessHours, Contract, ContractQuerySet, TicketStatus
 
@@ -129,3 +131,72 @@ def calendar_sentence(calendar: BusinessCalendar, year: int) -> str:
         "count": count,
         "year": year,
     }
+
+
+#: How far ahead the contract pages warn of an end date or a notice deadline.
+TERM_WARNING_DAYS = 60
+
+
+@dataclass(frozen=True)
+class TermAlert:
+    """A warning about a contract's end, renewal or notice deadline, to show on its pages."""
+
+    level: str  # "warning" or "error", as the message styles are named
+    message: str
+
+
+def _day(day: dt.date) -> str:
+    return formats.date_format(day, "SHORT_DATE_FORMAT")
+
+
+def contract_term_alert(
+    contract: Contract, *, today: dt.date, days: int = TERM_WARNING_DAYS
+) -> TermAlert | None:
+    """What to warn about: an active contract past its end date (tickets no longer find it),
+    an end without renewal within ``days``, or a notice deadline within ``days``."""
+    if contract.status != Contract.Status.ACTIVE or contract.end_date is None:
+        return None
+    end = contract.end_date
+    if end < today:
+        return TermAlert(
+            "error",
+            _(
+                "This contract ended on %(day)s: new tickets no longer find it. Renew it with a "
+                "new end date, or mark it terminated."
+            )
+            % {"day": _day(end)},
+        )
+    left = (end - today).days
+    if not contract.auto_renew:
+        if left <= days:
+            return TermAlert(
+                "warning",
+                ngettext(
+                    "Ends in %(count)s day, on %(day)s, and does not renew automatically.",
+                    "Ends in %(count)s days, on %(day)s, and does not renew automatically.",
+                    left,
+                )
+                % {"count": left, "day": _day(end)},
+            )
+        return None
+    deadline = contract.notice_deadline
+    if deadline is not None and today <= deadline and (deadline - today).days <= days:
+        until = (deadline - today).days
+        return TermAlert(
+            "warning",
+            ngettext(
+                "Renews automatically on %(end)s unless notice is given within %(count)s day "
+                "(by %(day)s).",
+                "Renews automatically on %(end)s unless notice is given within %(count)s days "
+                "(by %(day)s).",
+                until,
+            )
+            % {"count": until, "day": _day(deadline), "end": _day(end)},
+        )
+    if left <= days:
+        return TermAlert(
+            "warning",
+            _("Renews automatically on %(day)s; the notice deadline has passed.")
+            % {"day": _day(end)},
+        )
+    return None

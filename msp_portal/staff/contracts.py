@@ -8,14 +8,18 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
-from clients.models import Asset, Site
-from contracts.forms import ContractFilterForm
+from clients.models import Asset, Client, Site
+from contracts import services
+from contracts.forms import ContractFilterForm, ContractForm
 from contracts.models import BusinessCalendar, Contract, SLAPolicy
 from contracts.selectors import (
     CONTRACT_PREFETCH,
@@ -23,6 +27,7 @@ from contracts.selectors import (
     calendar_sentence,
     calendar_summary,
     contract_search,
+    contract_term_alert,
     holidays_in,
     pause_status_labels,
     sla_lines,
@@ -42,7 +47,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
     contracts = Contract.objects.for_user(request.user).select_related("client", "sla_policy")
     contracts = contract_search(contracts, **form.filters())
     page = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page}
+    context = {"form": form, "page": page, "can_edit": services.can_edit_contracts(request.user)}
     return render_page_or_partial(request, "contracts/contract_list.html", "rows", context)
 
 
@@ -63,8 +68,60 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "covered_sites": Site.objects.for_user(user).filter(contracts=contract),
         "covered_assets": Asset.objects.for_user(user).filter(contracts=contract),
         "active_today": contract.is_active_on(today),
+        "term_alert": contract_term_alert(contract, today=today),
+        "can_edit": services.can_edit_contracts(user),
     }
     return render(request, "contracts/contract_detail.html", context)
+
+
+def _contract_form_page(
+    request: HttpRequest, form: ContractForm, client: Client, contract: Contract | None
+) -> HttpResponse:
+    """Save through the service on a valid POST; otherwise show the form as typed, with the
+    reasons by their fields."""
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                if contract is None:
+                    saved = services.contract_create(
+                        client=client, by=request.user, request=request, **form.values()
+                    )
+                else:
+                    saved = services.contract_update(
+                        contract=contract, by=request.user, request=request, **form.values()
+                    )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Contract saved: %(name)s.") % {"name": saved})
+                return redirect(saved)
+        messages.error(request, _("Nothing was saved: please correct the form below."))
+    context = {"form": form, "client": client, "contract": contract}
+    return render(request, "contracts/contract_form.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def contract_create(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new contract for a client (administrators and managers)."""
+    client = get_for_user(Client, request.user, slug=slug)
+    if not services.can_edit_contracts(request.user):
+        raise PermissionDenied
+    today = timezone.localdate(timezone=ZoneInfo(client.time_zone))
+    form = ContractForm(request.POST or None, client=client, initial={"start_date": today})
+    return _contract_form_page(request, form, client, None)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a contract's terms, SLA or coverage (administrators and managers; audited)."""
+    queryset = Contract.objects.select_related("client", "sla_policy", "calendar")
+    contract = get_for_user(queryset, request.user, pk=pk)
+    if not services.can_edit_contracts(request.user):
+        raise PermissionDenied
+    form = ContractForm(request.POST or None, record=contract, client=contract.client)
+    return _contract_form_page(request, form, contract.client, contract)
 
 
 @require_GET
