@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from clients.models import Asset, Client, Contact, Site
 from contracts.models import Contract
@@ -13,6 +16,8 @@ from monitoring.models import (
     CheckStateChange,
     MaintenanceWindow,
 )
+from msp_portal.dashboard.models import DurationDaily, MixDaily, SlaDaily, TimeDaily
+from msp_portal.dashboard.rollups import rollups_rebuild
 from msp_portal.webhooks.models import Webhook
 from tests import factories
 from tickets import services
@@ -114,6 +119,7 @@ def acme_world(acme, acme_user, tech):
     escalation = SlaEscalation.objects.create(
         client=acme, ticket=ticket, kind=timer.kind, level=1, reached_at=timer.started_at
     )
+    rollups_rebuild(start=timezone.localdate() - dt.timedelta(days=1), end=timezone.localdate())
     webhook = Webhook.objects.create(
         client=acme, name=f"{MARKER} hook", url="https://hooks.acme.test/", events=["ticket.opened"]
     )
@@ -135,4 +141,9 @@ def acme_world(acme, acme_user, tech):
         SlaTimer: timer,
         SlaEscalation: escalation,
         Webhook: webhook,
+        # The dashboard's rollups keep per-client rows (and MSP-wide rows without a client).
+        **{
+            model: model.objects.filter(client=acme).first()
+            for model in (SlaDaily, MixDaily, DurationDaily, TimeDaily)
+        },
     }

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from clients.models import Asset, Client
+from clients.models import Asset, Client, Contact, Site
 from contracts.models import Contract
 from monitoring.models import Check, MaintenanceWindow
 from tests import factories
 from tests.conftest import MARKER
-from tickets.models import Attachment, SavedView, Ticket
+from tickets.models import Attachment, CannedResponse, SavedView, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -28,9 +28,29 @@ ROUTES_WITH_IDS = {
     "tickets:attachment": ("get", lambda w: {"pk": w[Attachment].pk}),
     # A technician's own view: another person (let alone another client's) gets a 404.
     "tickets:view_delete": ("post", lambda w: {"pk": w[SavedView].pk}),
+    "tickets:priority": ("post", lambda w: {"number": w[Ticket].number}),
+    "tickets:fields": ("post", lambda w: {"number": w[Ticket].number}),
+    "tickets:asset": ("post", lambda w: {"number": w[Ticket].number}),
+    # A shared response, so that only the ticket decides: filled against it, it would leak.
+    "tickets:canned_insert": (
+        "get",
+        lambda w: {"number": w[Ticket].number, "pk": w[CannedResponse, "shared"].pk},
+    ),
+    # An Acme technician's own response: nobody else sees or changes it.
+    "tickets:canned_edit": ("post", lambda w: {"pk": w[CannedResponse].pk}),
+    "tickets:canned_delete": ("post", lambda w: {"pk": w[CannedResponse].pk}),
     "clients:detail": ("get", lambda w: {"slug": w[Client].slug}),
     "clients:asset_detail": ("get", lambda w: {"pk": w[Asset].pk}),
+    "clients:edit": ("post", lambda w: {"slug": w[Client].slug}),
+    "clients:site_create": ("post", lambda w: {"slug": w[Client].slug}),
+    "clients:contact_create": ("post", lambda w: {"slug": w[Client].slug}),
+    "clients:asset_create": ("post", lambda w: {"slug": w[Client].slug}),
+    "clients:site_edit": ("post", lambda w: {"pk": w[Site].pk}),
+    "clients:contact_edit": ("post", lambda w: {"pk": w[Contact].pk}),
+    "clients:asset_edit": ("post", lambda w: {"pk": w[Asset].pk}),
     "contracts:detail": ("get", lambda w: {"pk": w[Contract].pk}),
+    "contracts:create": ("post", lambda w: {"slug": w[Client].slug}),
+    "contracts:edit": ("post", lambda w: {"pk": w[Contract].pk}),
     # MSP-wide rules: staff may read them, but they must not show another client's contracts.
     "contracts:policy_detail": ("get", lambda w: {"pk": w[Contract].sla_policy_id}),
     "contracts:calendar_detail": ("get", lambda w: {"pk": w[Contract].calendar_id}),
@@ -46,21 +66,35 @@ ROUTES_WITH_IDS = {
     "portal:ticket_detail": ("get", lambda w: {"number": w[Ticket].number}),
     "portal:reply": ("post", lambda w: {"number": w[Ticket].number}),
     "portal:attachment": ("get", lambda w: {"pk": w[Attachment].pk}),
+    # Figures across the clients one may see: staff get theirs only, client users 404.
+    "dashboard:csv": ("get", lambda w: {"chart": "hours"}),
 }
-SHARED_STAFF_ROUTES = {"contracts:policy_detail", "contracts:calendar_detail"}
+SHARED_STAFF_ROUTES = {"contracts:policy_detail", "contracts:calendar_detail", "dashboard:csv"}
 STAFF_LISTS = [
     "home",
     "contracts:sla_overview",
     "tickets:list",
     "tickets:client_options",
+    "tickets:canned_list",
     "clients:list",
+    "clients:create",
     "clients:asset_list",
     "contracts:list",
     "monitoring:check_list",
     "monitoring:check_create",
+    "dashboard:manager",
 ]
 #: Staff pages without rows of their own to show (a form, figures across clients).
-STAFF_PAGES_WITHOUT_ROWS = {"home", "contracts:sla_overview", "monitoring:check_create"}
+STAFF_PAGES_WITHOUT_ROWS = {
+    "home",
+    "tickets:canned_list",
+    "contracts:sla_overview",
+    "monitoring:check_create",
+    "clients:create",
+    "dashboard:manager",
+}
+#: Pages for staff who see every client: a technician limited to some clients gets 403.
+ALL_CLIENTS_STAFF_PAGES = {"clients:create"}
 #: Staff actions posted without an id in the URL: the ids travel in the form.
 STAFF_ACTIONS = {
     "tickets:bulk": lambda w: {
@@ -71,7 +105,7 @@ STAFF_ACTIONS = {
     "tickets:view_create": lambda w: {"name": "x", "query": f"client={w[Client].slug}"},
 }
 PORTAL_LISTS = ["portal:home", "portal:ticket_list", "portal:asset_list"]
-OUR_NAMESPACES = {"tickets", "clients", "contracts", "monitoring", "portal"}
+OUR_NAMESPACES = {"tickets", "clients", "contracts", "monitoring", "portal", "dashboard"}
 
 
 def named_routes():
@@ -87,6 +121,13 @@ def named_routes():
     return list(walk(get_resolver().url_patterns, None))
 
 
+def body(response) -> str:
+    """The text of a page or of a streamed download (a CSV)."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
 def request(client, method, url):
     data = {"body": "x", "status": "closed", "assignee": "", "minutes": "5", "kind": "reply"}
     return client.post(url, data) if method == "post" else client.get(url)
@@ -96,7 +137,14 @@ def request(client, method, url):
 def acme_world(acme_world, tech):
     """Acme's rows, plus a queue view saved by a technician who works for Acme."""
     view = SavedView.objects.create(owner=tech, name=f"{MARKER} view", query="q=x")
-    return {**acme_world, SavedView: view}
+    canned = CannedResponse.objects.create(owner=tech, title=f"{MARKER} canned", body=MARKER)
+    shared = CannedResponse.objects.create(title="Greeting", body="Hello {contact_name}")
+    return {
+        **acme_world,
+        SavedView: view,
+        CannedResponse: canned,
+        (CannedResponse, "shared"): shared,
+    }
 
 
 @pytest.fixture
@@ -157,7 +205,7 @@ def test_another_clients_ids_answer_404(client, request_fixture, acme_world, nam
         assert response.status_code == 200
     else:
         assert response.status_code == 404, url
-    assert MARKER not in response.content.decode()
+    assert MARKER not in body(response)
     assert ticket.events.count() == events_before  # nothing written through a forbidden URL
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.OPEN
@@ -169,7 +217,7 @@ def test_staff_lists_do_not_show_other_clients_rows(client, acme_world, globex_t
 
     response = client.get(reverse(name), {"status": "all"})
 
-    assert response.status_code == 200
+    assert response.status_code == (403 if name in ALL_CLIENTS_STAFF_PAGES else 200)
     assert MARKER not in response.content.decode()
     assert "Acme" not in response.content.decode()
 

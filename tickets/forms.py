@@ -5,8 +5,11 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from clients.models import Asset
+from msp_portal.core.forms import CompactSelectsForm
+
 from .attachments import AttachmentsField
-from .models import Ticket
+from .models import CannedResponse, Category, Impact, Queue, Ticket, Urgency
 
 
 class ReplyForm(forms.Form):
@@ -38,12 +41,12 @@ class MessageForm(ReplyForm):
             self.fields["visibility"].initial = self.INTERNAL
 
 
-class StatusForm(forms.Form):
+class StatusForm(CompactSelectsForm):
     status = forms.ChoiceField(label=_("Status"), choices=Ticket.Status.choices)
     reason = forms.CharField(label=_("Reason (optional)"), required=False, max_length=500)
 
 
-class AssignForm(forms.Form):
+class AssignForm(CompactSelectsForm):
     """Assign to a member of staff who may see the client, to oneself, or to no one."""
 
     ME, NOBODY = "me", ""
@@ -77,3 +80,67 @@ class TimeEntryForm(forms.Form):
         help_text=_("Empty: today."),
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class PriorityForm(CompactSelectsForm):
+    """Impact and urgency; the priority follows from the two (the service applies the matrix)."""
+
+    impact = forms.TypedChoiceField(label=_("Impact"), choices=Impact.choices, coerce=int)
+    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int)
+
+
+class QueueCategoryForm(CompactSelectsForm):
+    """Where the ticket is worked and what kind of request it is; empty takes it out of one."""
+
+    queue = forms.ModelChoiceField(
+        label=_("Queue"), queryset=Queue.objects.order_by("name"), required=False,
+        empty_label=_("No queue"),
+    )  # fmt: skip
+    category = forms.ModelChoiceField(
+        label=_("Category"), queryset=Category.objects.order_by("name"), required=False,
+        empty_label=_("No category"),
+    )  # fmt: skip
+
+
+class AssetLinkForm(CompactSelectsForm):
+    """Link one of the ticket's client's assets, or none; other clients' assets are no choice."""
+
+    asset = forms.ModelChoiceField(
+        label=_("Asset"), queryset=Asset.objects.none(), required=False,
+        empty_label=_("No asset (unlink)"),
+        error_messages={"invalid_choice": _("Choose one of this client's assets.")},
+    )  # fmt: skip
+
+    def __init__(self, *args, assets, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["asset"].queryset = assets
+
+
+class CannedResponseForm(forms.ModelForm):
+    """A canned response; managers may share one with every technician."""
+
+    shared = forms.BooleanField(
+        label=_("Shared with all technicians"),
+        required=False,
+        help_text=_("Only managers can share a response; then only managers can change it."),
+    )
+
+    class Meta:
+        model = CannedResponse
+        fields = ["title", "body"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+        help_texts = {
+            "body": _(
+                "Placeholders filled from the ticket: {contact_name}, {contact_first_name}, "
+                "{ticket_reference}, {ticket_subject}, {client_name}, {technician_name}."
+            )
+        }
+
+    def __init__(self, *args, may_share: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if may_share:
+            self.fields["shared"].initial = self.instance.pk is not None and (
+                self.instance.owner_id is None
+            )
+        else:
+            del self.fields["shared"]

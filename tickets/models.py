@@ -269,6 +269,12 @@ class Ticket(models.Model):
                 name="ticket_open_urgency",
                 condition=~Q(status__in=["resolved", "closed"]),
             ),
+            # "My open tickets" in the same order, and open tickets per assignee (workload).
+            models.Index(
+                fields=["assignee", "sla_rank", "sla_due_at", "id"],
+                name="ticket_open_assignee",
+                condition=~Q(status__in=["resolved", "closed"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -319,6 +319,12 @@ def capped_count(queryset, limit: int = COUNT_LIMIT) -> tuple[int, bool]:
 # --- the SLA countdown of each row -----------------------------------------------------------
 
 
+#: Past this many calendar days, a row says "late since <date>" instead of counting business
+#: time day by day (the count walks every day in between: a ticket late for months would cost
+#: a millisecond of a fifty-row page on its own).
+COUNTDOWN_HORIZON = dt.timedelta(days=14)
+
+
 @dataclass(frozen=True)
 class Countdown:
     """A row's SLA standing: its rank, and business time left or late by (seconds)."""
@@ -327,6 +333,7 @@ class Countdown:
     due_at: dt.datetime | None
     left_seconds: float | None = None
     late_seconds: float | None = None
+    long_late: bool = False  # late for longer than COUNTDOWN_HORIZON: shown as a date
 
     @property
     def css(self) -> str:
@@ -349,13 +356,18 @@ def attach_countdowns(tickets: list[Ticket], now: dt.datetime) -> None:
     snapshots = SLASnapshot.objects.in_bulk(snapshot_ids) if snapshot_ids else {}
     for ticket in tickets:
         left = late = None
+        long_late = False
+        due = ticket.sla_due_at
         snapshot = snapshots.get(ticket.sla_snapshot_id)
-        if snapshot is not None and ticket.sla_due_at is not None:
-            policy = snapshot_policy(snapshot)
-            target = policy.targets.get(ticket.priority)
-            if target is not None:
-                if now <= ticket.sla_due_at:
-                    left = sla.business_seconds_between(target.calendar, now, ticket.sla_due_at)
-                else:
-                    late = sla.business_seconds_between(target.calendar, ticket.sla_due_at, now)
-        ticket.countdown = Countdown(ticket.sla_rank, ticket.sla_due_at, left, late)
+        if snapshot is not None and due is not None:
+            target = snapshot_policy(snapshot).targets.get(ticket.priority)
+            if target is None:
+                pass
+            elif now <= due:
+                end = min(due, now + COUNTDOWN_HORIZON)
+                left = sla.business_seconds_between(target.calendar, now, end)
+            elif now - due > COUNTDOWN_HORIZON:
+                long_late = True
+            else:
+                late = sla.business_seconds_between(target.calendar, due, now)
+        ticket.countdown = Countdown(ticket.sla_rank, due, left, late, long_late)
