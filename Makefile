@@ -2,7 +2,7 @@
 # those two, exposed for daily work. Only Python >= 3.11 and make are assumed.
 
 .DEFAULT_GOAL := help
-.PHONY: help run migrate collectstatic compilemessages seed test lint format check messages clean bench-sla bench-monitoring
+.PHONY: help run migrate collectstatic compilemessages seed test lint format check messages clean bench-sla bench-monitoring bench-ui bench-load
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -128,3 +128,16 @@ bench-sla: $(VENV)/.requirements.stamp
 # time; BENCH_MONITORING_DATABASE_URL (recreated) and BENCH_BROKER_URL (flushed) may be set.
 bench-monitoring: $(VENV)/.requirements-dev.stamp
 	@$(TEST_ENV) $(PY) bench/monitoring_bench.py $(BENCH_ARGS)
+
+# The million generated tickets (manage.py generate_load) live in their own database, which
+# bench-sla (it recreates BENCH_DATABASE_URL) never touches.
+BENCH_LOAD_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/msp_bench
+
+# The staff pages over generated load in DATABASE_URL, or else BENCH_LOAD_DATABASE_URL;
+# in-process requests, p50/p95 server time and queries per page.
+bench-ui: $(VENV)/.requirements.stamp
+	@$(TEST_ENV) DATABASE_URL="$${DATABASE_URL:-$(BENCH_LOAD_DATABASE_URL)}" $(PY) bench/ui_bench.py $(BENCH_ARGS)
+
+# 100 staff and portal users for 5 minutes against gunicorn on loopback, over the same data.
+bench-load: $(VENV)/.requirements.stamp
+	@$(TEST_ENV) BENCH_DATABASE_URL="$${DATABASE_URL:-$(BENCH_LOAD_DATABASE_URL)}" $(PY) bench/load_bench.py $(BENCH_ARGS)
