@@ -15,6 +15,8 @@ app.autodiscover_tasks(
         "msp_portal.core",
         "msp_portal.dashboard",
         "msp_portal.webhooks",
+        "msp_portal.notifications",
+        "msp_portal.reports",
         "clients",
         "contracts",
         "tickets",
@@ -70,6 +72,11 @@ app.conf.beat_schedule = {
         "task": "msp_portal.dashboard.tasks.dashboard_rollups_recent",
         "schedule": 300.0,
         "options": {"expires": 240},
+    },
+    "mail-poll": {
+        "task": "tickets.tasks.mail_poll",
+        "schedule": 60.0,
+        "options": {"expires": 50},
     },
     "worker-heartbeat": {
         "task": "msp_portal.core.tasks.worker_heartbeat",

@@ -122,6 +122,8 @@ INSTALLED_APPS = [
     "msp_portal.core",
     "msp_portal.dashboard",
     "msp_portal.webhooks",
+    "msp_portal.notifications",
+    "msp_portal.reports",
     "clients",
     "contracts",
     "tickets",
@@ -348,6 +350,23 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "support@msp.example")
+# The address clients write to and reply to; a ticket's replies go to its signed sub-address
+# (support+t42.3f9a...@msp.example), so a reply finds its ticket and proves it saw our message.
+TICKET_REPLY_ADDRESS = env_str("TICKET_REPLY_ADDRESS", "") or DEFAULT_FROM_EMAIL
+# The right-hand side of the Message-IDs the portal writes.
+MAIL_DOMAIN = env_str("MAIL_DOMAIN", "") or TICKET_REPLY_ADDRESS.rpartition("@")[2] or "localhost"
+
+# --- notifications (e-mail out) ------------------------------------------------------------------
+# --- end of notifications ------------------------------------------------------------------------
+
+# --- mail in -------------------------------------------------------------------------------------
+# --- end of mail in ------------------------------------------------------------------------------
+
+# --- client portal -------------------------------------------------------------------------------
+# --- end of client portal ------------------------------------------------------------------------
+
+# --- service reports and exports -----------------------------------------------------------------
+# --- end of service reports and exports ----------------------------------------------------------
 
 # Celery: Celery's filesystem broker under var/ unless CELERY_BROKER_URL names Redis.
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"

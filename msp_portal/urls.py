@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("monitoring.urls")),
     path("", include("msp_portal.dashboard.urls")),
     path("portal/", include("msp_portal.portal.urls")),
+    path("", include("msp_portal.reports.urls")),
     path("ping/", include("monitoring.ping_urls")),
     path("api/", include("msp_portal.api.urls")),
     path("admin/", admin.site.urls),
