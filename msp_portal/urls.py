@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("account/", include("msp_portal.accounts.two_factor_urls")),
+    path("account/notifications/", include("msp_portal.notifications.urls")),
     path("", include("tickets.urls")),
     path("", include("msp_portal.staff.clients_urls")),
     path("", include("msp_portal.staff.contracts_urls")),

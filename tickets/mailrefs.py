@@ -26,6 +26,8 @@ from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 _SALT = "tickets.mailrefs"
+#: The first line of every notification body; mail in keeps only what a reply writes above it.
+REPLY_MARKER = "## Reply above this line / Répondez au-dessus de cette ligne ##"
 SIG_LENGTH = 16
 
 SUBJECT_TAG_RE = re.compile(r"\[#T-(\d{1,12})\]", re.IGNORECASE)
