@@ -1,5 +1,6 @@
 """Faults, with real processes: two beats started at once, Redis down while a ticket is opened,
-PostgreSQL restarted under queries, a worker child killed in the middle of a dispatch.
+Redis restarted with messages queued, PostgreSQL restarted under queries, a worker child killed
+in the middle of a dispatch.
 
 Every process is started here (own queue, own schedule files; a private Redis and a private
 PostgreSQL cluster where one is stopped -- never the machine's shared servers) and stopped and
@@ -185,20 +186,29 @@ def test_of_two_beats_started_at_once_only_one_sends_and_the_other_takes_over(qu
 # --- b. Redis down while a ticket is opened ---------------------------------------------------
 
 OPEN_TICKET = """
-import django
+import sys, django
 django.setup()
 from clients.models import Client
 from tickets.services import ticket_open
-ticket = ticket_open(client=Client.objects.get(slug="acme"), subject="Opened while Redis is down",
-                     source="staff")
+subject = sys.argv[1] if len(sys.argv) > 1 else "Opened while Redis is down"
+ticket = ticket_open(client=Client.objects.get(slug="acme"), subject=subject, source="staff")
 print("ticket", ticket.pk)
 """
 
 
-def start_redis(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+def start_redis(
+    port: int, log_path: Path, *, keep_in: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A private Redis; ``keep_in`` turns on its append-only file there, synced at every write,
+    so what was queued survives a kill."""
+    persistence = (
+        ["--appendonly", "yes", "--appendfsync", "always", "--dir", str(keep_in)]
+        if keep_in
+        else ["--appendonly", "no"]
+    )
     proc = spawn(
         ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--daemonize", "no"],
+         *persistence, "--daemonize", "no"],
         dict(os.environ),
         log_path,
     )  # fmt: skip
@@ -281,6 +291,97 @@ def test_a_ticket_opened_while_redis_is_down_is_saved_and_notified_once_redis_is
     event.refresh_from_db()
     assert event.dispatched_at is not None and event.attempts == 0
     assert WebhookDelivery.objects.filter(webhook=hook, outbox_event=event).count() == 1
+
+
+# --- b2. Redis restarted with messages queued -------------------------------------------------
+
+
+def queued_messages(broker_url: str, queue: str) -> int:
+    """Messages waiting in the queue's Redis lists (kombu keeps one list per priority)."""
+    import redis
+
+    server = redis.Redis.from_url(broker_url)
+    try:
+        return sum(server.llen(key) for key in server.scan_iter(match=f"{queue}*"))
+    finally:
+        server.close()
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+@pytest.mark.parametrize("persistent", [False, True], ids=["queue-lost", "queue-kept"])
+def test_redis_killed_with_a_message_queued_still_gives_one_effect(
+    queue, tmp_path, acme_hook, monkeypatch, persistent
+):
+    """Without persistence the queued dispatch dies with Redis and the re-drive brings the
+    effect back; with persistence the message survives and runs as well as the re-drive.
+    Either way: exactly one effect."""
+    monkeypatch.setitem(celery_app.conf, "task_always_eager", False)  # through the broker
+    _acme, hook = acme_hook
+    port = free_port()
+    broker_url = f"redis://127.0.0.1:{port}/0"
+    env = subprocess_env(queue, CELERY_BROKER_URL=broker_url)
+    keep_in = tmp_path / "redis-data" if persistent else None
+    if keep_in:
+        keep_in.mkdir()
+    redis_log, worker_log = tmp_path / "redis.log", tmp_path / "worker.log"
+    subject = f"Queued before Redis died ({'kept' if persistent else 'lost'})"
+
+    redis = start_redis(port, redis_log, keep_in=keep_in)
+    worker = None
+    try:
+        # A worker declares the queue (Redis drops what is sent to an unbound queue), then stops:
+        # the ticket's dispatch will wait in Redis with nobody to take it.
+        worker = spawn(worker_argv(queue), env, worker_log)
+        wait_until(lambda: " ready." in worker_log.read_text(), seconds=20, what="the worker",
+                   logs=[worker_log])  # fmt: skip
+        stop_group(worker)
+        opened = subprocess.run(
+            [sys.executable, "-c", OPEN_TICKET, subject],
+            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert opened.returncode == 0, opened.stderr
+        ticket = Ticket.objects.get(subject=subject)
+        event = OutboxEvent.objects.get(idempotency_key=f"ticket.opened:{ticket.pk}")
+        assert event.dispatched_at is None
+        assert queued_messages(broker_url, queue) >= 1
+
+        stop_group(redis, signal.SIGKILL)  # no shutdown save: only the append-only file remains
+        redis = start_redis(port, redis_log, keep_in=keep_in)
+        assert (queued_messages(broker_url, queue) >= 1) is persistent
+
+        worker = spawn(worker_argv(queue), env, worker_log)
+        wait_until(lambda: worker_log.read_text().count(" ready.") >= 2, seconds=20,
+                   what="the restarted worker", logs=[worker_log])  # fmt: skip
+        OutboxEvent.objects.filter(pk=event.pk).update(
+            created_at=timezone.now() - timezone.timedelta(minutes=1)
+        )
+        with celery_app.connection_for_write(broker_url) as conn:
+            celery_app.send_task("msp_portal.core.tasks.outbox_redrive", queue=queue,
+                                 connection=conn)  # fmt: skip
+        wait_until(
+            lambda: OutboxEvent.objects.filter(pk=event.pk, dispatched_at__isnull=False).exists(),
+            seconds=20,
+            what="the event to be dispatched",
+            logs=[worker_log, redis_log],
+        )
+        wait_until(
+            lambda: (
+                queued_messages(broker_url, queue) == 0
+                and worker_log.read_text().count("outbox_redrive") >= 2
+            ),  # received + succeeded
+            seconds=20,
+            what="the queue to drain",
+            logs=[worker_log],
+        )
+        time.sleep(0.5)
+    finally:
+        if worker is not None:
+            stop_group(worker)
+        stop_group(redis)
+
+    assert WebhookDelivery.objects.filter(webhook=hook, outbox_event=event).count() == 1
+    if persistent:  # the surviving message ran too, and found the work done
+        assert worker_log.read_text().count("outbox_dispatch") >= 2
 
 
 # --- c. PostgreSQL restarted under queries ----------------------------------------------------
