@@ -131,6 +131,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "msp_portal.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -236,10 +237,16 @@ AUTHENTICATION_BACKENDS = [
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12, minimum=60)
 SESSION_COOKIE_HTTPONLY = True
 # Attachments (tickets/attachments.py): the largest file accepted, in bytes, and how many files
-# one message may carry. Cap the request size in the reverse proxy too (nginx
-# client_max_body_size): Django reads an upload before it can refuse it.
+# one message may carry.
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 10, minimum=1)
+# A request whose declared body is larger is answered 413 before Django reads it
+# (msp_portal.core.middleware.RequestSizeLimitMiddleware); by default room for the largest
+# message: the files plus 1 MB of form. Cap it in the reverse proxy too (nginx
+# client_max_body_size), which can refuse a body sent without a length.
+REQUEST_MAX_BYTES = env_int(
+    "REQUEST_MAX_BYTES", ATTACHMENT_MAX_BYTES * ATTACHMENT_MAX_FILES + 1024 * 1024, minimum=65536
+)
 
 # Staff sessions open every client's data: they end after this many idle minutes
 # (msp_portal.core.middleware); client users keep SESSION_COOKIE_AGE.
@@ -360,9 +367,48 @@ MAIL_DOMAIN = env_str("MAIL_DOMAIN", "") or TICKET_REPLY_ADDRESS.rpartition("@")
 # --- end of notifications ------------------------------------------------------------------------
 
 # --- mail in -------------------------------------------------------------------------------------
+# IMAP mailboxes are set up in the admin (Mailbox); these are the rules every mailbox follows
+# (tickets/mailin). A sender that is not a known contact: "reject" (one polite reply) or "hold"
+# (triage queue); the default for new mailboxes, each mailbox may choose.
+MAIL_IN_UNKNOWN_SENDER_POLICY = env_str("MAIL_IN_UNKNOWN_SENDER_POLICY", "hold") or "hold"
+if MAIL_IN_UNKNOWN_SENDER_POLICY not in {"reject", "hold"}:
+    raise ImproperlyConfigured(
+        f"MAIL_IN_UNKNOWN_SENDER_POLICY={MAIL_IN_UNKNOWN_SENDER_POLICY!r} must be reject or hold."
+    )
+# Messages one sender may send in an hour; the next ones are kept, rate-limited, not processed.
+MAIL_IN_FLOOD_LIMIT = env_int("MAIL_IN_FLOOD_LIMIT", 30, minimum=1)
+# Hours during which an unknown sender gets at most one polite reply.
+MAIL_IN_REJECT_REPLY_HOURS = env_int("MAIL_IN_REJECT_REPLY_HOURS", 24, minimum=1)
+# The largest message read, in bytes; a larger one keeps its first bytes, is marked failed and
+# stays in the mailbox (marked read) for a person.
+MAIL_IN_MAX_BYTES = env_int("MAIL_IN_MAX_BYTES", 30 * 1024 * 1024, minimum=64 * 1024)
+# Messages read from one mailbox per poll (beat polls every minute).
+MAIL_IN_BATCH_SIZE = env_int("MAIL_IN_BATCH_SIZE", 50, minimum=1)
+# Seconds a poll holds its mailbox; a poll that died frees it after this.
+MAIL_IN_LEASE_SECONDS = env_int("MAIL_IN_LEASE_SECONDS", 300, minimum=30)
+# Seconds to wait for the IMAP server to connect and answer.
+MAIL_IN_TIMEOUT_SECONDS = env_int("MAIL_IN_TIMEOUT_SECONDS", 30, minimum=1)
+# A technician answering a ticket's notification from their own address adds a public staff
+# reply; off: such mail is held for triage. (From can be forged: the signed reference in the
+# reply still has to match, and the MTA should enforce DMARC for the MSP's own domain.)
+MAIL_IN_STAFF_REPLIES = env_bool("MAIL_IN_STAFF_REPLIES", True)
 # --- end of mail in ------------------------------------------------------------------------------
 
 # --- client portal -------------------------------------------------------------------------------
+# Days after its resolution during which a client may reopen a resolved or closed ticket from the
+# portal; after that the portal offers a new ticket that refers to the old one.
+PORTAL_REOPEN_DAYS = env_int("PORTAL_REOPEN_DAYS", 7, minimum=0)
+# Seconds an invitation or password-reset link stays valid (Django's setting; 3 days by default).
+# A link also dies once it has been used: the token covers the password it replaces.
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24 * 3, minimum=300)
+# Password-reset requests accepted per hour, per e-mail address and per client IP address
+# (counted in the cache: give every web node the same CACHE_URL). Beyond: the same neutral
+# page, no e-mail, and an audit entry.
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", 5, minimum=1)
+PASSWORD_RESET_PER_IP_PER_HOUR = env_int("PASSWORD_RESET_PER_IP_PER_HOUR", 20, minimum=1)
+# Client users keep SESSION_COOKIE_AGE (12 h by default, counted from sign-in): staff sessions
+# also end after STAFF_IDLE_TIMEOUT_MINUTES idle. Sessions end at once when a user is deactivated
+# (portal Users page) or changes their password (Django's session hash).
 # --- end of client portal ------------------------------------------------------------------------
 
 # --- service reports and exports -----------------------------------------------------------------
