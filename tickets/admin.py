@@ -1,6 +1,8 @@
 """Admin for tickets: reading and reference data. State changes go through tickets.services."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -138,7 +140,18 @@ class AttachmentAdmin(admin.ModelAdmin):
     list_display = ("original_name", "ticket", "content_type", "size", "uploaded_by", "created_at")
     list_filter = ("content_type",)
     search_fields = ("original_name", "ticket__number")
-    readonly_fields = ("file", "client", "ticket", "event", "size", "content_type")
+    # Not the file field: its link would point under MEDIA_URL, which is never served. The
+    # download goes through the view that checks the tenant and forces a download.
+    exclude = ("file",)
+    readonly_fields = ("download", "client", "ticket", "event", "size", "content_type")
+
+    @admin.display(description=_("file"))
+    def download(self, obj: Attachment) -> str:
+        if not obj.pk:
+            return "—"
+        return format_html(
+            '<a href="{}" download>{}</a>', reverse("tickets:attachment", args=[obj.pk]), obj
+        )
 
 
 @admin.register(TimeEntry)

@@ -55,3 +55,17 @@ def test_nobody_else_gets_into_the_admin(client, request, who):
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_an_attachment_is_offered_through_the_checked_download_never_under_media(
+    client, admin_user, acme_world
+):
+    from tickets.models import Attachment
+
+    attachment = acme_world[Attachment]
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:tickets_attachment_change", args=[attachment.pk]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert reverse("tickets:attachment", args=[attachment.pk]) in html
+    assert "/media/" not in html
