@@ -28,7 +28,6 @@ from django.utils import timezone, translation
 from contracts import sla
 from contracts.models import SLASnapshot
 from contracts.services import sla_snapshot_for
-from msp_portal.accounts.models import Role, User
 from msp_portal.core.outbox import outbox_publish_many
 
 from ..models import SlaEscalation, SlaRank, SlaTimer, Ticket, TicketEvent
@@ -317,17 +316,16 @@ def _level_reached(timer: SlaTimer, now: dt.datetime) -> int:
     return Level.NONE
 
 
-def _recipients(ticket: Ticket, level: int, managers: list[User]) -> list[dict]:
+def _recipients(ticket: Ticket, level: int) -> list[dict]:
     """Who hears of it: the assignee (or the queue) from the warning on, the queue too when
-    critical, and the managers when it is breached."""
+    critical. The managers hear of a breach through the ticket.sla_breached event the sweep
+    publishes (msp_portal.notifications, which honours their preferences), not from here."""
     people: list[dict] = []
     if ticket.assignee_id and ticket.assignee.is_active and ticket.assignee.email:
         people.append({"email": ticket.assignee.email, "language": ticket.assignee.language})
     queue_email = ticket.queue.email if ticket.queue_id else ""
     if queue_email and (level >= Level.CRITICAL or not people):
         people.append({"email": queue_email, "language": settings.LANGUAGE_CODE})
-    if level >= Level.BREACHED:
-        people += [{"email": m.email, "language": m.language} for m in managers]
     seen: set[str] = set()
     return [p for p in people if not (p["email"] in seen or seen.add(p["email"]))]
 
@@ -350,7 +348,6 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
     timers = _locked_due_timers(now)
     if not timers:
         return SweepResult(examined=0, escalated=0)
-    managers = list(User.objects.filter(role=Role.MANAGER, is_active=True))
     escalations, events, breaches = [], [], []
     raised: dict[int, list[int]] = {}
     for timer in timers:
@@ -362,7 +359,7 @@ def sla_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                 SlaEscalation(
                     client_id=timer.client_id, ticket_id=timer.ticket_id, kind=timer.kind,
                     cycle=timer.cycle, level=level, reached_at=reached, created_at=now,
-                    recipients=_recipients(ticket, level, managers),
+                    recipients=_recipients(ticket, level),
                 )
             )  # fmt: skip
             events.append(
