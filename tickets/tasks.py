@@ -1,8 +1,9 @@
-"""Periodic SLA work: thin tasks that call one service each."""
+"""Periodic work: thin tasks that call one service each."""
 
 from celery import shared_task
 
 from . import services
+from .mailin.poll import mailboxes_poll
 
 
 @shared_task(name="tickets.tasks.sla_sweep")
@@ -15,3 +16,10 @@ def sla_sweep() -> int:
 def sla_send_escalations() -> int:
     """Send recorded escalations; also re-driven by beat, so a lost send is retried."""
     return services.sla_escalations_send()
+
+
+@shared_task(name="tickets.tasks.mail_poll")
+def mail_poll() -> int:
+    """Beat runs this every minute: read every active mailbox (tickets/mailin); returns the
+    number of messages read. Each mailbox is claimed with a lease, so overlapping runs skip it."""
+    return sum(result.fetched for result in mailboxes_poll().values())
