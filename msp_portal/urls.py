@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from msp_portal.core.views import health
 from msp_portal.dashboard.views import home
+from msp_portal.portal import auth_views as portal_auth
 
 urlpatterns = [
     path("", home, name="home"),
@@ -16,6 +17,33 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password-reset/", portal_auth.PasswordResetView.as_view(), name="password_reset"
+    ),
+    path(
+        "accounts/password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(
+            template_name="registration/password_reset_done.html"
+        ),
+        name="password_reset_done",
+    ),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        portal_auth.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(
+            template_name="registration/password_reset_complete.html"
+        ),
+        name="password_reset_complete",
+    ),
+    path(
+        "accounts/invitation/<uidb64>/<token>/",
+        portal_auth.InvitationAcceptView.as_view(),
+        name="invitation_accept",
+    ),
     path("account/", include("msp_portal.accounts.two_factor_urls")),
     path("account/notifications/", include("msp_portal.notifications.urls")),
     path("", include("tickets.urls")),

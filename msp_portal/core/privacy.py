@@ -9,9 +9,9 @@ recipients) are replaced as well. Only MSP administrators may do either, and bot
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.apps import apps
-from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 
 from clients.models import Contact
 from msp_portal.accounts.models import ApiToken, User
+from msp_portal.accounts.sessions import user_sessions_end
 from tickets.models import Attachment, Ticket, TicketEvent, TimeEntry
 from tickets.services import ticket_history_pseudonymise
 
@@ -30,10 +31,17 @@ from .models import AuditEntry, OutboxEvent
 
 #: Erased addresses end with this reserved domain (RFC 2606 ``.invalid``): never delivered.
 ERASED_DOMAIN = "erased.invalid"
-DB_SESSION_ENGINES = {
-    "django.contrib.sessions.backends.db",
-    "django.contrib.sessions.backends.cached_db",
-}
+
+
+#: ``scrubber(*, client_id, replacements) -> rows changed``: an app that keeps copies of people's
+#: names or addresses (sent notifications, received mail) registers one from its ``ready()``,
+#: so erasure reaches them without core knowing those apps.
+Scrubber = Callable[..., int]
+_scrubbers: dict[str, Scrubber] = {}
+
+
+def privacy_register_scrubber(name: str, scrubber: Scrubber) -> None:
+    _scrubbers[name] = scrubber
 
 
 def _person(contact: Contact | None, user: User | None) -> tuple[Contact | None, User | None]:
@@ -283,19 +291,6 @@ def person_export(
 # -- Erasure ------------------------------------------------------------------------------------
 
 
-def _end_sessions(user: User) -> None:
-    """Delete the user's stored sessions (the cleared password hash voids any other kind)."""
-    if settings.SESSION_ENGINE not in DB_SESSION_ENGINES:
-        return
-    # Session rows are not indexed by user: each live one is decoded. Erasures are rare.
-    doomed = [
-        s.session_key
-        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if str(s.get_decoded().get("_auth_user_id")) == str(user.pk)
-    ]
-    Session.objects.filter(session_key__in=doomed).delete()
-
-
 def _erase_contact(contact: Contact) -> dict[str, str]:
     old_name, old_email = contact.full_name, contact.email
     contact.first_name = gettext("Former contact")
@@ -328,7 +323,7 @@ def _erase_user(user: User) -> dict[str, str]:
     user.set_unusable_password()
     user.save(update_fields=["full_name", "email", "time_zone", "is_active", "password"])
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    _end_sessions(user)
+    user_sessions_end(user)
     if apps.is_installed("django_otp"):
         import django_otp
 
@@ -382,6 +377,8 @@ def person_erase(
             outbox = outbox.filter(client_id=client_id)
         scrubbed = ticket_history_pseudonymise(client_id=client_id, replacements=replacements)
         scrubbed += json_column_scrub(outbox, "payload", replacements)
+        for scrubber in _scrubbers.values():
+            scrubbed += scrubber(client_id=client_id, replacements=replacements)
         audit_record(
             actor=by,
             action="person.erased",

@@ -370,3 +370,21 @@ def test_nobody_else_can_trigger_the_admin_actions(client, request, who, person)
     person["contact"].refresh_from_db()
     assert person["contact"].email == person["email"]
     assert not AuditEntry.objects.filter(action__startswith="person.").exists()
+
+
+def test_erasure_reaches_the_notifications_sent_to_the_person(
+    person, admin_user, django_capture_on_commit_callbacks
+):
+    from msp_portal.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_reply(ticket=person["requested"], body="On it", author=admin_user)
+    old_email = person["email"]
+    assert Notification.objects.filter(recipient__iexact=old_email).exists()
+
+    person_erase(contact=person["contact"], by=admin_user, reason="asked")
+
+    assert not Notification.objects.filter(recipient__iexact=old_email).exists()
+    assert Notification.objects.filter(
+        recipient=f"erased-contact-{person['contact'].pk}@{ERASED_DOMAIN}"
+    ).exists()

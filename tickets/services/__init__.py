@@ -5,6 +5,14 @@ in step with the timeline and runs the sweep that escalates them. Callers import
 ``from tickets import services; services.ticket_open(...)``.
 """
 
+from .client_actions import (
+    may_confirm_resolution,
+    may_reopen,
+    reopen_deadline,
+    ticket_confirm_resolution,
+    ticket_open_with_files,
+    ticket_reopen,
+)
 from .merge import ticket_merge
 from .sla import sla_escalations_send, sla_rebuild, sla_refresh, sla_sweep
 from .tickets import (
@@ -26,6 +34,9 @@ from .tickets import (
 __all__ = [
     "attachment_add",
     "contract_for",
+    "may_confirm_resolution",
+    "may_reopen",
+    "reopen_deadline",
     "sla_escalations_send",
     "sla_rebuild",
     "sla_refresh",
@@ -35,11 +46,14 @@ __all__ = [
     "ticket_assign",
     "ticket_change_priority",
     "ticket_change_status",
+    "ticket_confirm_resolution",
     "ticket_history_pseudonymise",
     "ticket_log_time",
     "ticket_merge",
     "ticket_open",
+    "ticket_open_with_files",
     "ticket_record_monitoring_event",
+    "ticket_reopen",
     "ticket_reply",
     "ticket_update",
 ]
