@@ -387,33 +387,48 @@ def prorated_hours(
     return total.quantize(Decimal("0.01"))
 
 
-@dataclass
-class ContractRow:
-    contract_id: int | None
-    reference: str
-    title: str
-    client_name: str
+def _hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+
+
+@dataclass(kw_only=True)
+class HoursAgainstIncluded:
+    """Time logged under a contract against the hours it includes: the dashboard's rows and the
+    client service report's share this arithmetic."""
+
     included_hours: Decimal = Decimal(0)
     billable_minutes: int = 0
     other_minutes: int = 0
 
     @property
+    def minutes(self) -> int:
+        return self.billable_minutes + self.other_minutes
+
+    @property
     def hours(self) -> Decimal:
-        return (Decimal(self.billable_minutes + self.other_minutes) / 60).quantize(Decimal("0.01"))
+        return _hours(self.minutes)
 
     @property
     def billable_hours(self) -> Decimal:
-        return (Decimal(self.billable_minutes) / 60).quantize(Decimal("0.01"))
+        return _hours(self.billable_minutes)
 
     @property
     def other_hours(self) -> Decimal:
-        return (Decimal(self.other_minutes) / 60).quantize(Decimal("0.01"))
+        return _hours(self.other_minutes)
 
     @property
     def used_pct(self) -> float | None:
         if not self.included_hours:
             return None
         return round(float(self.hours / self.included_hours * 100), 1)
+
+
+@dataclass
+class ContractRow(HoursAgainstIncluded):
+    contract_id: int | None
+    reference: str
+    title: str
+    client_name: str
 
 
 def contract_hours(scope: Scope, period: Period) -> list[ContractRow]:
