@@ -73,6 +73,16 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    "notifications-send-due": {
+        "task": "msp_portal.notifications.tasks.notifications_send_due",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
+    "reports-exports-expire": {
+        "task": "msp_portal.reports.tasks.exports_expire",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "mail-poll": {
         "task": "tickets.tasks.mail_poll",
         "schedule": 60.0,

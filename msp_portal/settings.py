@@ -364,6 +364,12 @@ TICKET_REPLY_ADDRESS = env_str("TICKET_REPLY_ADDRESS", "") or DEFAULT_FROM_EMAIL
 MAIL_DOMAIN = env_str("MAIL_DOMAIN", "") or TICKET_REPLY_ADDRESS.rpartition("@")[2] or "localhost"
 
 # --- notifications (e-mail out) ------------------------------------------------------------------
+# Failed attempts after which a ticket notification is parked for an administrator (admin:
+# Notifications, "Re-queue"); retries wait 1 min, 5 min, 30 min, then 2 h. Default: 5
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 5, minimum=1)
+# A ticket change recorded with an instant older than this (an import, the demo's history) mails
+# nobody; live changes are always newer. Default: 24
+NOTIFICATIONS_MAX_AGE_HOURS = env_int("NOTIFICATIONS_MAX_AGE_HOURS", 24, minimum=1)
 # --- end of notifications ------------------------------------------------------------------------
 
 # --- mail in -------------------------------------------------------------------------------------
@@ -379,8 +385,8 @@ if MAIL_IN_UNKNOWN_SENDER_POLICY not in {"reject", "hold"}:
 MAIL_IN_FLOOD_LIMIT = env_int("MAIL_IN_FLOOD_LIMIT", 30, minimum=1)
 # Hours during which an unknown sender gets at most one polite reply.
 MAIL_IN_REJECT_REPLY_HOURS = env_int("MAIL_IN_REJECT_REPLY_HOURS", 24, minimum=1)
-# The largest message read, in bytes; a larger one keeps its first bytes, is marked failed and
-# stays in the mailbox (marked read) for a person.
+# The largest message read, in bytes: a larger one is stored with its headers only, marked
+# failed for a person, and never deleted from the server (marked read, or moved). Default: 30 MB
 MAIL_IN_MAX_BYTES = env_int("MAIL_IN_MAX_BYTES", 30 * 1024 * 1024, minimum=64 * 1024)
 # Messages read from one mailbox per poll (beat polls every minute).
 MAIL_IN_BATCH_SIZE = env_int("MAIL_IN_BATCH_SIZE", 50, minimum=1)
@@ -412,6 +418,10 @@ PASSWORD_RESET_PER_IP_PER_HOUR = env_int("PASSWORD_RESET_PER_IP_PER_HOUR", 20, m
 # --- end of client portal ------------------------------------------------------------------------
 
 # --- service reports and exports -----------------------------------------------------------------
+# Days a finished reversibility archive stays downloadable before the hourly cleanup deletes it.
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7, minimum=1)
+# A running export without progress for this long belongs to a dead worker and is restarted.
+EXPORT_STALE_MINUTES = env_int("EXPORT_STALE_MINUTES", 15, minimum=1)
 # --- end of service reports and exports ----------------------------------------------------------
 
 # Celery: Celery's filesystem broker under var/ unless CELERY_BROKER_URL names Redis.
@@ -513,8 +523,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    # axes announces its configuration at INFO in every process, manage.py commands included.
-    "loggers": {"axes": {"level": "WARNING" if LOG_LEVEL in {"DEBUG", "INFO"} else LOG_LEVEL}},
+    # axes announces its configuration at INFO in every process, manage.py commands included;
+    # WeasyPrint logs every step of every PDF at INFO.
+    "loggers": {
+        name: {"level": "WARNING" if LOG_LEVEL in {"DEBUG", "INFO"} else LOG_LEVEL}
+        for name in ("axes", "weasyprint", "fontTools")
+    },
 }
 
 # The worker is reported stale on /health/ when its last heartbeat is older than this.

@@ -18,11 +18,15 @@ from monitoring.models import (
 )
 from msp_portal.dashboard.models import DurationDaily, MixDaily, SlaDaily, TimeDaily
 from msp_portal.dashboard.rollups import rollups_rebuild
+from msp_portal.notifications.models import Notification
+from msp_portal.reports.models import ExportJob
 from msp_portal.webhooks.models import Webhook
 from tests import factories
 from tickets import services
 from tickets.models import (
     Attachment,
+    InboundMessage,
+    Mailbox,
     SlaEscalation,
     SlaTimer,
     Ticket,
@@ -120,8 +124,24 @@ def acme_world(acme, acme_user, tech):
         client=acme, ticket=ticket, kind=timer.kind, level=1, reached_at=timer.started_at
     )
     rollups_rebuild(start=timezone.localdate() - dt.timedelta(days=1), end=timezone.localdate())
+    inbound = InboundMessage.objects.create(
+        mailbox=Mailbox.objects.create(name="Support", host="imap.msp.test", username="support"),
+        dedupe_key="<acme-world@acme.test>",
+        raw=f"Subject: {MARKER}\r\n\r\n{MARKER}".encode(),
+        subject=MARKER,
+        client=acme,
+        ticket=ticket,
+    )
     webhook = Webhook.objects.create(
         client=acme, name=f"{MARKER} hook", url="https://hooks.acme.test/", events=["ticket.opened"]
+    )
+    notification = Notification.objects.create(
+        client=acme, ticket=ticket, kind="ticket_opened", audience="client", language="en",
+        recipient=contact.email, subject=f"{MARKER} notification", idempotency_key=MARKER,
+        message_id=f"<{MARKER}@msp.test>",
+    )  # fmt: skip
+    export = ExportJob.objects.create(
+        client=acme, requested_by=acme_user, status="failed", error=f"{MARKER} export"
     )
     return {
         Client: acme,
@@ -141,6 +161,9 @@ def acme_world(acme, acme_user, tech):
         SlaTimer: timer,
         SlaEscalation: escalation,
         Webhook: webhook,
+        InboundMessage: inbound,
+        ExportJob: export,
+        Notification: notification,
         # The dashboard's rollups keep per-client rows (and MSP-wide rows without a client).
         **{
             model: model.objects.filter(client=acme).first()

@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from clients.models import Asset, Client, Contact, Site
 from contracts.models import Contract
 from monitoring.models import Check, MaintenanceWindow
+from msp_portal.reports.models import ExportJob
 from tests import factories
 from tests.conftest import MARKER
 from tickets.models import Attachment, CannedResponse, SavedView, Ticket
@@ -66,8 +67,25 @@ ROUTES_WITH_IDS = {
     "portal:ticket_detail": ("get", lambda w: {"number": w[Ticket].number}),
     "portal:reply": ("post", lambda w: {"number": w[Ticket].number}),
     "portal:attachment": ("get", lambda w: {"pk": w[Attachment].pk}),
+    "portal:ticket_confirm": ("post", lambda w: {"number": w[Ticket].number}),
+    "portal:ticket_reopen": ("post", lambda w: {"number": w[Ticket].number}),
+    "portal:asset_detail": ("get", lambda w: {"pk": w[Asset].pk}),
+    # Acme's portal user who opened the ticket: another company's administrator gets a 404.
+    "portal:user_resend": ("post", lambda w: {"pk": w[Ticket].created_by_id}),
+    "portal:user_deactivate": ("post", lambda w: {"pk": w[Ticket].created_by_id}),
+    "portal:user_reactivate": ("post", lambda w: {"pk": w[Ticket].created_by_id}),
+    "portal:user_role": ("post", lambda w: {"pk": w[Ticket].created_by_id}),
     # Figures across the clients one may see: staff get theirs only, client users 404.
     "dashboard:csv": ("get", lambda w: {"chart": "hours"}),
+    "reports:client_report": ("get", lambda w: {"slug": w[Client].slug}),
+    "reports:client_report_pdf": ("get", lambda w: {"slug": w[Client].slug}),
+    "reports:client_report_csv": ("get", lambda w: {"slug": w[Client].slug}),
+    "reports:client_export": ("post", lambda w: {"slug": w[Client].slug}),
+    "reports:client_export_download": (
+        "get",
+        lambda w: {"slug": w[Client].slug, "pk": w[ExportJob].pk},
+    ),
+    "reports:portal_export_download": ("get", lambda w: {"pk": w[ExportJob].pk}),
 }
 SHARED_STAFF_ROUTES = {"contracts:policy_detail", "contracts:calendar_detail", "dashboard:csv"}
 STAFF_LISTS = [
@@ -104,8 +122,16 @@ STAFF_ACTIONS = {
     },
     "tickets:view_create": lambda w: {"name": "x", "query": f"client={w[Client].slug}"},
 }
-PORTAL_LISTS = ["portal:home", "portal:ticket_list", "portal:asset_list"]
-OUR_NAMESPACES = {"tickets", "clients", "contracts", "monitoring", "portal", "dashboard"}
+PORTAL_LISTS = [
+    "portal:home", "portal:ticket_list", "portal:asset_list", "reports:portal_report",
+    "reports:portal_export", "portal:ticket_new", "portal:priority_explain",
+    "portal:contract_list", "portal:user_list", "portal:user_invite",
+]  # fmt: skip
+#: Portal downloads (a PDF, a CSV): checked on their bytes rather than as pages.
+PORTAL_DOWNLOADS = ["reports:portal_report_pdf", "reports:portal_report_csv"]
+OUR_NAMESPACES = {
+    "tickets", "clients", "contracts", "monitoring", "portal", "dashboard", "reports",
+}  # fmt: skip
 
 
 def named_routes():
@@ -164,7 +190,8 @@ def test_every_route_with_an_id_is_covered():
 def test_every_list_route_is_covered():
     lists = {name for name, has_args in named_routes() if not has_args}
 
-    assert lists - set(STAFF_LISTS) - set(PORTAL_LISTS) - set(STAFF_ACTIONS) == set()
+    covered = set(STAFF_LISTS) | set(PORTAL_LISTS) | set(STAFF_ACTIONS) | set(PORTAL_DOWNLOADS)
+    assert lists - covered == set()
 
 
 @pytest.mark.parametrize("name", sorted(STAFF_ACTIONS))
@@ -199,7 +226,7 @@ def test_another_clients_ids_answer_404(client, request_fixture, acme_world, nam
     response = request(client, method, url)
 
     # A Globex technician is redirected away from portal pages before any lookup.
-    if name.startswith("portal:") and user.is_msp_staff:
+    if name.startswith(("portal:", "reports:portal_")) and user.is_msp_staff:
         assert response.status_code == 302
     elif name in SHARED_STAFF_ROUTES and user.is_msp_staff:
         assert response.status_code == 200
@@ -261,7 +288,18 @@ def test_a_client_user_cannot_reach_staff_pages(client, acme_world, acme_admin, 
         assert response.status_code == 404
 
 
-@pytest.mark.parametrize("name", STAFF_LISTS + PORTAL_LISTS)
+@pytest.mark.parametrize("name", PORTAL_DOWNLOADS)
+def test_portal_downloads_do_not_show_other_clients_rows(client, acme_world, globex_user, name):
+    client.force_login(globex_user)
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 200
+    data = b"".join(response.streaming_content) if response.streaming else response.content
+    assert MARKER.encode() not in data
+
+
+@pytest.mark.parametrize("name", STAFF_LISTS + PORTAL_LISTS + PORTAL_DOWNLOADS)
 def test_anonymous_visitors_are_sent_to_the_login_page(client, name):
     response = client.get(reverse(name))
 

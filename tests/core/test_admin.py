@@ -9,7 +9,18 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-OWN_APPS = {"accounts", "core", "clients", "contracts", "tickets", "monitoring", "dashboard"}
+OWN_APPS = {
+    "accounts",
+    "core",
+    "clients",
+    "contracts",
+    "tickets",
+    "monitoring",
+    "dashboard",
+    "webhooks",
+    "notifications",
+    "reports",
+}
 
 
 def own_models():
