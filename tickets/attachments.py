@@ -25,7 +25,7 @@ from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from msp_portal.core.csv import download_disposition
 from msp_portal.core.tenancy import get_for_user
@@ -239,12 +239,12 @@ class AttachmentsField(forms.FileField):
     """Zero or more files, each checked by :func:`check_upload`; cleans to ``list[CheckedFile]``."""
 
     default_error_messages = {
-        "too_many": _lazy("Attach at most %(max)s files to one message."),
+        "too_many": gettext_lazy("Attach at most %(max)s files to one message."),
     }
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _lazy("Attachments"))
+        kwargs.setdefault("label", gettext_lazy("Attachments"))
         kwargs.setdefault("widget", MultipleFileInput())
         super().__init__(**kwargs)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from contracts.models import Contract, Priority
 from contracts.selectors import CONTRACT_PREFETCH, sla_lines
@@ -17,10 +17,10 @@ from tickets.models import Ticket, priority_for
 
 #: What each priority means for the person who asks, most urgent first.
 PRIORITY_WORDS = {
-    Priority.P1: _lazy("Critical: the company, or a critical service, is stopped"),
-    Priority.P2: _lazy("High: a team or an important service cannot work"),
-    Priority.P3: _lazy("Normal: work is slowed down"),
-    Priority.P4: _lazy("Low: it can wait"),
+    Priority.P1: gettext_lazy("Critical: the company, or a critical service, is stopped"),
+    Priority.P2: gettext_lazy("High: a team or an important service cannot work"),
+    Priority.P3: gettext_lazy("Normal: work is slowed down"),
+    Priority.P4: gettext_lazy("Low: it can wait"),
 }
 
 

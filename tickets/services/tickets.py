@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from clients.models import Asset, Client, Contact
 from contracts.models import Contract
@@ -130,9 +130,9 @@ def _check_assignee(assignee, client_id: int) -> None:
 
 
 _BELONGS_MESSAGES = {
-    "contact": _lazy("This contact belongs to another client."),
-    "cc_contacts": _lazy("A copied contact belongs to another client."),
-    "asset": _lazy("This asset belongs to another client."),
+    "contact": gettext_lazy("This contact belongs to another client."),
+    "cc_contacts": gettext_lazy("A copied contact belongs to another client."),
+    "asset": gettext_lazy("This asset belongs to another client."),
 }
 
 
