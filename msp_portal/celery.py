@@ -83,6 +83,11 @@ app.conf.beat_schedule = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    "tickets-auto-close": {
+        "task": "tickets.tasks.tickets_auto_close",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     "mail-poll": {
         "task": "tickets.tasks.mail_poll",
         "schedule": 60.0,

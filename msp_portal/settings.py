@@ -401,6 +401,9 @@ MAIL_IN_STAFF_REPLIES = env_bool("MAIL_IN_STAFF_REPLIES", True)
 # --- end of mail in ------------------------------------------------------------------------------
 
 # --- client portal -------------------------------------------------------------------------------
+# Days a resolved ticket waits for its client before it is closed (hourly); 0 never closes them.
+# Keep it shorter than PORTAL_REOPEN_DAYS so the client can still reopen a ticket closed that way.
+TICKETS_AUTO_CLOSE_DAYS = env_int("TICKETS_AUTO_CLOSE_DAYS", 3, minimum=0)
 # Days after its resolution during which a client may reopen a resolved or closed ticket from the
 # portal; after that the portal offers a new ticket that refers to the old one.
 PORTAL_REOPEN_DAYS = env_int("PORTAL_REOPEN_DAYS", 7, minimum=0)

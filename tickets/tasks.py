@@ -1,6 +1,7 @@
 """Periodic work: thin tasks that call one service each."""
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 from .mailin.poll import mailboxes_poll
@@ -23,3 +24,9 @@ def mail_poll() -> int:
     """Beat runs this every minute: read every active mailbox (tickets/mailin); returns the
     number of messages read. Each mailbox is claimed with a lease, so overlapping runs skip it."""
     return sum(result.fetched for result in mailboxes_poll().values())
+
+
+@shared_task(name="tickets.tasks.tickets_auto_close")
+def tickets_auto_close() -> int:
+    """Beat runs this hourly: close tickets resolved TICKETS_AUTO_CLOSE_DAYS ago, unanswered."""
+    return services.tickets_auto_close(days=settings.TICKETS_AUTO_CLOSE_DAYS)

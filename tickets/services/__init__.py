@@ -29,6 +29,7 @@ from .tickets import (
     ticket_record_monitoring_event,
     ticket_reply,
     ticket_update,
+    tickets_auto_close,
 )
 
 __all__ = [
@@ -56,4 +57,5 @@ __all__ = [
     "ticket_reopen",
     "ticket_reply",
     "ticket_update",
+    "tickets_auto_close",
 ]

@@ -410,6 +410,54 @@ def ticket_change_status(
     return ticket
 
 
+#: Tickets closed per transaction by :func:`tickets_auto_close`.
+AUTO_CLOSE_BATCH = 200
+
+
+def tickets_auto_close(*, days: int, now: dt.datetime | None = None) -> int:
+    """Close the tickets resolved more than ``days`` days ago that nobody answered since.
+
+    A resolved ticket waits for its client to confirm or answer; after ``days`` silence is
+    taken for agreement. A client's answer in the meantime reopened it, so what is still
+    resolved past the cut-off is closed, each under its row lock and re-checked (a reply that
+    lands meanwhile wins). The client can still reopen it from the portal within the portal's
+    window. ``days`` = 0 turns this off. Returns how many were closed.
+    """
+    if days <= 0:
+        return 0
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days)
+    closed = 0
+    while True:
+        ids = list(
+            Ticket.objects.filter(status=Ticket.Status.RESOLVED, resolved_at__lte=cutoff)
+            .order_by("resolved_at", "pk")
+            .values_list("pk", flat=True)[:AUTO_CLOSE_BATCH]
+        )
+        if not ids:
+            return closed
+        for pk in ids:
+            with transaction.atomic():
+                ticket = (
+                    Ticket.objects.select_for_update()
+                    .select_related("client", "assignee")
+                    .filter(pk=pk, status=Ticket.Status.RESOLVED, resolved_at__lte=cutoff)
+                    .first()
+                )
+                if ticket is None:
+                    continue
+                event = _set_status(
+                    ticket, Ticket.Status.CLOSED, at=now, by=None, cause="auto_closed"
+                )
+                sla_refresh(ticket)
+                publish.publish_updated(
+                    ticket,
+                    event,
+                    {"status": {"from": Ticket.Status.RESOLVED, "to": Ticket.Status.CLOSED}},
+                )
+                closed += 1
+
+
 @transaction.atomic
 def ticket_change_priority(
     *, ticket: Ticket, impact: int, urgency: int, by, at: dt.datetime | None = None
