@@ -38,7 +38,15 @@ from clients.models import Asset, Client, Contact, Site
 from contracts.models import BusinessCalendar, BusinessHours, Contract, Holiday, SLATarget
 from monitoring.models import Check, CheckResult, CheckRollup, CheckStateChange, MaintenanceWindow
 from msp_portal.core.csv import BOM, csv_safe
-from tickets.models import Attachment, SlaTimer, Ticket, TicketEvent, TimeEntry
+from msp_portal.notifications.models import Notification
+from tickets.models import (
+    Attachment,
+    InboundMessage,
+    SlaTimer,
+    Ticket,
+    TicketEvent,
+    TimeEntry,
+)
 
 CHUNK = 2000
 
@@ -403,6 +411,39 @@ def datasets() -> list[Dataset]:
                 "reason",
             ),
             lambda client, internal: MaintenanceWindow.objects.for_client(client).order_by("pk"),
+        ),
+        Dataset(
+            "emails_sent",
+            Notification,
+            _("The e-mails the portal sent about your tickets (to your people and to the MSP)."),
+            _cols(
+                "id",
+                ("ticket", "ticket__number"),
+                "kind",
+                "recipient",
+                "subject",
+                "message_id",
+                "status",
+                "created_at",
+                "sent_at",
+            ),
+            lambda client, internal: Notification.objects.filter(client=client).order_by("pk"),
+        ),
+        Dataset(
+            "emails_received",
+            InboundMessage,
+            _("The e-mails your people sent to the support mailboxes, and what became of them."),
+            _cols(
+                "id",
+                ("ticket", "ticket__number"),
+                "sender",
+                "subject",
+                "message_id",
+                "received_at",
+                "status",
+                "reason",
+            ),
+            lambda client, internal: InboundMessage.objects.filter(client=client).order_by("pk"),
         ),
     ]
 

@@ -65,9 +65,11 @@ def test_a_client_admin_exports_everything_of_their_company(
     for name in ("sites", "contacts", "assets", "contracts", "tickets", "ticket_events",
                  "time_entries", "checks", "check_results", "check_state_changes",
                  "check_rollups", "sla_timers", "sla_targets", "business_hours",
-                 "attachments", "maintenance_windows"):  # fmt: skip
+                 "attachments", "maintenance_windows", "emails_sent",
+                 "emails_received"):  # fmt: skip
         assert f"{name}.csv" in files and f"{name}.json" in files, name
-    for name in ("sites", "contacts", "assets", "contracts", "tickets", "ticket_events", "checks"):
+    for name in ("sites", "contacts", "assets", "contracts", "tickets", "ticket_events", "checks",
+                 "emails_sent", "emails_received"):  # fmt: skip
         assert MARKER in files[f"{name}.csv"], name
         assert MARKER in files[f"{name}.json"], name
     assert "## tickets.csv" in files["README.md"]
