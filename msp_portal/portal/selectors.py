@@ -96,7 +96,7 @@ def ticket_search(tickets, *, state: str, q: str):
         tickets = tickets.filter(status__in=Ticket.DONE_STATUSES).order_by("-updated_at", "-pk")
     else:
         tickets = tickets.order_by("-updated_at", "-pk")
-    q = (q or "").strip()
+    q = (q or "").replace("\x00", "").strip()  # PostgreSQL refuses NUL in a string literal
     if q:
         number = q.upper().removeprefix("T-").strip()
         match = Q(subject__icontains=q)
