@@ -43,8 +43,11 @@ class ClientSlugField(forms.CharField):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_length", 60)
+        # The page holds <datalist id="client-options">, filled by tickets:client_options.
+        attrs = {"list": "client-options", "autocomplete": "off", "placeholder": _("short name")}
+        kwargs.setdefault("widget", forms.TextInput(attrs=attrs))
         super().__init__(**kwargs)
-        self.user = None
+        self.user = None  # the form sets it: only the clients this person sees are found
 
     def clean(self, value):
         value = super().clean(value).strip()
@@ -136,9 +139,6 @@ class TicketFilterForm(ListFilterForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, user=user, **kwargs)
         self.fields["client"].user = user
-        self.fields["client"].widget.attrs.update(
-            {"list": "client-options", "autocomplete": "off", "placeholder": _("short name")}
-        )
         self.staff = {str(person.pk): person for person in active_staff()}
         self.fields["assignee"].choices = [
             ("", _("Anyone")),

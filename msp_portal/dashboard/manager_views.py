@@ -31,7 +31,7 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, Figures]:
 def _query(figures: Figures, **overrides) -> str:
     params = {"start": figures.period.start.isoformat(), "end": figures.period.end.isoformat()}
     if figures.scope.client is not None:
-        params["client"] = figures.scope.client.pk
+        params["client"] = figures.scope.client.slug
     params.update(overrides)
     return urlencode(params)
 
@@ -77,7 +77,7 @@ def _charts(figures: Figures) -> dict[str, charts.BarChart]:
 def manager(request: HttpRequest) -> HttpResponse:
     """SLA compliance, durations, backlog, mix, workload and hours for a period."""
     form, figures = _filters(request)
-    client_param = {"client": figures.scope.client.pk} if figures.scope.client else {}
+    client_param = {"client": figures.scope.client.slug} if figures.scope.client else {}
     context = {
         "form": form,
         "figures": figures,

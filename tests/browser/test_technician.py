@@ -89,6 +89,32 @@ def test_technician_filters_the_queue_and_works_a_ticket_to_resolution(page, tec
     expect(queue_rows(page).first).to_contain_text(VPN)
     assert same_document(page), "the search reloaded the whole page instead of its rows"
 
+    # A client typed: the names offered as one types fill the list, not the results; the
+    # short name picked filters the rows.
+    with page.expect_response(is_htmx_queue_request):
+        filters(page).get_by_label("Search").fill("")
+    expect(queue_rows(page)).to_have_count(4)
+    client_box = filters(page).locator("#id_client")
+    with page.expect_response(lambda r: "/tickets/client-options/" in r.url):
+        client_box.fill("glob")
+    expect(page.locator("datalist#client-options option[value=globex]")).to_have_count(1)
+    expect(queue_rows(page)).to_have_count(4)
+    expect(page).not_to_have_url(re.compile(r"options"))
+    with page.expect_response(is_htmx_queue_request):
+        client_box.fill("globex")
+        client_box.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]client=globex\b"))
+    expect(queue_rows(page)).to_have_count(1)
+    expect(queue_rows(page).first).to_contain_text(BACKUP)
+    with page.expect_response(is_htmx_queue_request):
+        client_box.fill("")
+        client_box.press("Enter")
+    expect(queue_rows(page)).to_have_count(4)
+    assert same_document(page), "the client filter reloaded the whole page"
+    with page.expect_response(is_htmx_queue_request):
+        filters(page).get_by_label("Search").fill("VPN")
+    expect(queue_rows(page)).to_have_count(1)
+
     # The ticket, opened from its row.
     ticket = queue[VPN]
     queue_rows(page).first.get_by_role("link", name=VPN).click()
