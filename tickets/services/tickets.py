@@ -439,7 +439,7 @@ def tickets_auto_close(*, days: int, now: dt.datetime | None = None) -> int:
         for pk in ids:
             with transaction.atomic():
                 ticket = (
-                    Ticket.objects.select_for_update()
+                    Ticket.objects.select_for_update(of=("self",))
                     .select_related("client", "assignee")
                     .filter(pk=pk, status=Ticket.Status.RESOLVED, resolved_at__lte=cutoff)
                     .first()
