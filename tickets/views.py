@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from clients.models import Asset
 from msp_portal.accounts.selectors import staff_for_client
 from msp_portal.core.access import staff_required
+from msp_portal.core.db import joins_in_written_order
 from msp_portal.core.htmx import render_page_or_partial
 from msp_portal.core.tenancy import get_for_user
 
@@ -68,7 +69,8 @@ def _get_ticket(request: HttpRequest, number: int) -> Ticket:
         "contract__sla_policy",
         "merged_into",
     )
-    return get_for_user(queryset, request.user, number=number)
+    with joins_in_written_order():
+        return get_for_user(queryset, request.user, number=number)
 
 
 def _client_assets(ticket: Ticket, user):
