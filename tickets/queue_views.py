@@ -45,6 +45,22 @@ def builtin_views() -> list[dict]:
     ]
 
 
+def _label_rows(rows: list[Ticket]) -> None:
+    """Set what each row shows that the template would otherwise work out per row: the links,
+    and the status and priority labels (``get_FOO_display`` rebuilds the choices at each call,
+    which on fifty rows is a good share of the page's time)."""
+    statuses = {value: str(label) for value, label in Ticket.Status.choices}
+    priorities = {value: str(label) for value, label in Ticket._meta.get_field("priority").choices}
+    client_urls: dict[int, str] = {}
+    for ticket in rows:
+        ticket.url = ticket.get_absolute_url()
+        if ticket.client_id not in client_urls:
+            client_urls[ticket.client_id] = ticket.client.get_absolute_url()
+        ticket.client_url = client_urls[ticket.client_id]
+        ticket.status_label = statuses.get(ticket.status, ticket.status)
+        ticket.priority_label = priorities.get(ticket.priority, ticket.priority)
+
+
 def _saved_views(user) -> list[SavedView]:
     return list(
         SavedView.objects.filter(Q(owner=user) | Q(shared=True)).select_related("owner")[:100]
@@ -79,6 +95,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         size=PAGE_SIZE,
     )
     attach_countdowns(page.rows, now)
+    _label_rows(page.rows)
     count, more = capped_count(tickets)
     query = _filter_query(request)
     context = {
