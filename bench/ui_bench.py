@@ -36,7 +36,7 @@ os.environ["OTP_REQUIRED_FOR_STAFF"] = "0"
 import django  # noqa: E402
 
 django.setup()
-
+# The WSGI entry point's set-up as gunicorn runs it, gc.freeze() included.
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
@@ -44,6 +44,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+import msp_portal.wsgi  # noqa: E402, F401
 from clients.models import Asset, Client  # noqa: E402
 from msp_portal.accounts.models import User  # noqa: E402
 from msp_portal.core.demo.load import EMAIL_DOMAIN, SLUG_PREFIX  # noqa: E402
