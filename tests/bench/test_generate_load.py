@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -48,6 +49,17 @@ def test_each_ticket_stores_the_summary_of_its_timers(generated):
     for ticket in Ticket.objects.all():
         assert {t.kind for t in timers[ticket.pk]} == {"first_response", "resolution"}
         assert (ticket.sla_rank, ticket.sla_due_at) == sla_summary(timers[ticket.pk], NOW)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL stored document")
+def test_each_ticket_has_the_search_document_its_triggers_would_have_written(generated):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FILTER (WHERE search_document IS NULL), count(*) FILTER ("
+            "  WHERE search_document IS DISTINCT FROM"
+            "  tickets_search_document(id, subject, description)) FROM tickets_ticket"
+        )
+        assert cursor.fetchone() == (0, 0)
 
 
 def test_statuses_agree_with_timestamps_and_timers(generated):

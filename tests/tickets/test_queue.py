@@ -222,6 +222,34 @@ def test_search_finds_number_subject_description_and_messages(client, tech, acme
     assert rows(client.get(LIST, {"q": "nothing-like-this"})) == []
 
 
+def test_search_follows_the_ticket_as_its_words_change(client, tech, acme, acme_user):
+    """On PostgreSQL the words live in a stored document kept by triggers: every way the
+    subject or a message changes must show in the search at once."""
+    ticket = factories.open_ticket(acme, by=acme_user, subject="Zephyr printer")
+    reply = services.ticket_reply(ticket=ticket, author=tech, body="Replaced the quokka toner")
+    services.ticket_add_note(ticket=ticket, author=tech, body="Ask about the wombat tray")
+    other = factories.open_ticket(acme, by=acme_user, subject="Other")
+    client.force_login(tech)
+
+    def found(word):
+        return rows(client.get(LIST, {"q": word, "status": "all"}))
+
+    assert found("quokka") == found("wombat") == [ticket.number]
+
+    services.ticket_update(ticket=ticket, by=tech, subject="Xylophone printer")
+    assert found("zephyr") == [] and found("xylophone") == [ticket.number]
+    assert found("quokka") == [ticket.number]  # the messages stay in the document
+
+    TicketEvent.objects.filter(pk=reply.pk).update(body="Replaced the toner")
+    assert found("quokka") == []
+
+    TicketEvent.objects.filter(ticket=ticket, body__contains="wombat").update(ticket=other)
+    assert found("wombat") == [other.number]
+
+    TicketEvent.objects.filter(body__contains="wombat").delete()
+    assert found("wombat") == []
+
+
 def test_search_never_reaches_tickets_the_user_may_not_see(client, acme, globex, acme_user):
     factories.open_ticket(acme, by=acme_user, subject="ACME-SECRET outage")
     globex_tech = factories.UserFactory(role="technician", sees_all_clients=False)

@@ -1095,6 +1095,28 @@ def load_present() -> bool:
     return Client.objects.filter(slug__startswith=SLUG_PREFIX).exists()
 
 
+def _fill_search_documents(first_id: int, end_id: int) -> None:
+    """The stored full-text document of the tickets loaded (ids ``first_id`` to ``end_id``),
+    which the triggers of migration tickets 0008 would have written had they not been off for
+    the load: subject, description, then the replies and notes in order."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE tickets_ticket t
+               SET search_document = to_tsvector('simple'::regconfig,
+                   COALESCE(t.subject, '') || ' ' || COALESCE(t.description, '') || ' ' ||
+                   COALESCE(m.bodies, ''))
+              FROM tickets_ticket s
+              LEFT JOIN (SELECT ticket_id, string_agg(body, ' ' ORDER BY id) AS bodies
+                           FROM tickets_ticketevent
+                          WHERE kind IN ('reply', 'note') AND ticket_id >= %s AND ticket_id < %s
+                          GROUP BY ticket_id) m ON m.ticket_id = s.id
+             WHERE s.id = t.id AND t.id >= %s AND t.id < %s
+            """,
+            [first_id, end_id, first_id, end_id],
+        )
+
+
 def _secondary_indexes(tables: list[str]) -> list[tuple[str, str]]:
     """(name, definition) of the indexes of these tables that back no constraint."""
     with connection.cursor() as cursor:
@@ -1159,11 +1181,12 @@ def load_generate(
         highest = Ticket.objects.order_by("-number").values_list("number", flat=True).first()
         first_number = max(sequence.last_value, highest or 0) + 1
         sink = _Sink(gen.base)
+        first_id = _reserve_ids(Ticket, max(tickets, 1))
         try:
             gen.write_tickets(
                 count=tickets, infos=infos, weights=weights, techs=techs,
                 tech_weights=tech_weights, ref=ref, sink=sink,
-                first_id=_reserve_ids(Ticket, max(tickets, 1)), first_number=first_number,
+                first_id=first_id, first_number=first_number,
                 first_time_id=_reserve_ids(TimeEntry, max(2 * tickets, 1)),
             )  # fmt: skip
         finally:
@@ -1172,6 +1195,10 @@ def load_generate(
         TicketSequence.objects.filter(pk=sequence.pk).update(
             last_value=max(sequence.last_value, first_number + tickets - 1)
         )
+        if postgres:
+            step = time.monotonic()
+            _fill_search_documents(first_id, first_id + tickets)
+            log(f"search documents in {time.monotonic() - step:.0f} s")
         if dropped:
             with connection.cursor() as cursor:
                 for name, definition in dropped:
