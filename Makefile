@@ -2,7 +2,7 @@
 # those two, exposed for daily work. Only Python >= 3.11 and make are assumed.
 
 .DEFAULT_GOAL := help
-.PHONY: help run migrate collectstatic compilemessages seed test lint format check messages clean bench-sla bench-monitoring bench-ui bench-load
+.PHONY: help run migrate collectstatic compilemessages seed test lint format check audit messages clean bench-sla bench-monitoring bench-ui bench-load
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -30,6 +30,7 @@ help:
 	@echo "make lint      ruff check and ruff format --check"
 	@echo "make format    apply ruff's fixes and formatting"
 	@echo "make check     manage.py check and makemigrations --check"
+	@echo "make audit     known vulnerabilities in the locked dependencies (pip-audit; needs PyPI)"
 	@echo "make migrate   apply database migrations"
 	@echo "make messages  extract French strings into locale/ and compile them"
 	@echo "make clean     remove regenerable runtime files under var/ (keeps database, media, secret)"
@@ -103,6 +104,12 @@ format: $(VENV)/.requirements-dev.stamp
 check: $(VENV)/.requirements-dev.stamp
 	@$(TEST_ENV) $(MANAGE) check
 	@$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
+
+# Known vulnerabilities in the locked dependencies (pip-audit, PyPI's advisory data). Strict: a
+# locked package the service cannot answer for fails the audit, like a vulnerable one.
+audit: $(VENV)/.requirements-dev.stamp
+	$(VENV)/bin/pip-audit --strict --require-hashes --disable-pip --progress-spinner off \
+		-r requirements-dev.lock
 
 messages: $(VENV)/.requirements-dev.stamp
 	@$(TEST_ENV) $(MANAGE) makemessages --locale fr --domain django \
