@@ -211,6 +211,18 @@ async def request(session, stats: Stats, page: str, method: str, url: str, **kwa
         stats.errors[reason] += 1
 
 
+#: gunicorn closes a keep-alive connection after 2 s idle (its default); the clients drop theirs
+#: sooner. Otherwise a request sent just as the server closes the connection fails: aiohttp
+#: resends a GET then (RFC 9112, 9.3.1), but not a POST, which counted as an error.
+CLIENT_KEEPALIVE_S = 1.5
+
+
+def idle_connector():
+    import aiohttp
+
+    return aiohttp.TCPConnector(keepalive_timeout=CLIENT_KEEPALIVE_S)
+
+
 async def staff_user(base, cookie, data, stats, deadline, think) -> None:
     import aiohttp
 
@@ -218,7 +230,9 @@ async def staff_user(base, cookie, data, stats, deadline, think) -> None:
     jar.update_cookies({settings.SESSION_COOKIE_NAME: cookie})
     timeout = aiohttp.ClientTimeout(total=30)
     queue = base + reverse("tickets:list")
-    async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        cookie_jar=jar, timeout=timeout, connector=idle_connector()
+    ) as session:
         await request(session, stats, "queue", "GET", queue)  # sets the CSRF cookie
         while time.monotonic() < deadline:
             await asyncio.sleep(random.expovariate(1 / think))
@@ -258,7 +272,9 @@ async def portal_user(base, cookie, numbers, stats, deadline, think) -> None:
     jar = aiohttp.CookieJar(unsafe=True)
     jar.update_cookies({settings.SESSION_COOKIE_NAME: cookie})
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as session:
+    async with aiohttp.ClientSession(
+        cookie_jar=jar, timeout=timeout, connector=idle_connector()
+    ) as session:
         while time.monotonic() < deadline:
             await asyncio.sleep(random.expovariate(1 / think))
             roll = random.random()
