@@ -18,11 +18,8 @@ nothing else. A fixed seed makes a run reproducible relative to the moment it st
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import queue
 import random
-import threading
 import time
 from bisect import bisect_left
 from collections.abc import Callable
@@ -38,19 +35,12 @@ from django.utils import timezone
 
 from clients.models import Asset, Client, Contact, Site
 from contracts.models import (
-    BusinessCalendar,
-    BusinessHours,
     Contract,
-    Holiday,
-    SLAPolicy,
-    SLATarget,
 )
 from contracts.services import sla_snapshot_for
 from msp_portal.accounts.models import Role, User
 from tickets.models import (
     PRIORITY_MATRIX,
-    Category,
-    Queue,
     SlaEscalation,
     SlaTimer,
     Ticket,
@@ -63,12 +53,38 @@ from tickets.services.sla import sla_summary
 from .calendars import (
     MONTREAL,
     PARIS,
-    PREMIUM_TARGETS,
-    QUEBEC_HOLIDAYS,
-    STANDARD_TARGETS,
-    french_public_holidays,
 )
-from .inventory import CATEGORIES, QUEUES
+from .inventory import CATEGORIES
+from .load_calendar import (
+    INF,
+    _minute_calendar,
+    _reference_rows,
+    _timer,
+)
+from .load_rows import (
+    TABLES,
+    _reserve_ids,
+    _Sink,
+)
+from .load_words import (
+    APPS,
+    ASK_INFO,
+    ASSET_KINDS,
+    CLIENT_ANSWERS,
+    COMPANY_KINDS_EN,
+    COMPANY_KINDS_FR,
+    DESCRIPTIONS,
+    ERRORS,
+    FIRST_NAMES,
+    KBS,
+    LAST_NAMES,
+    NOTES,
+    REPLIES,
+    SOLUTIONS,
+    SUBJECTS,
+    TIME_NOTES,
+    _fill,
+)
 
 SLUG_PREFIX = "load-"
 EMAIL_DOMAIN = "load.msp.example"
@@ -88,520 +104,8 @@ class LoadResult:
     rollups: str = ""
 
 
-# --- vocabulary ---------------------------------------------------------------------------
-
-FIRST_NAMES = [
-    "Julie",
-    "Nicolas",
-    "Camille",
-    "Thomas",
-    "Léa",
-    "Hugo",
-    "Manon",
-    "Lucas",
-    "Chloé",
-    "Antoine",
-    "Sarah",
-    "Maxime",
-    "Emma",
-    "Louis",
-    "Inès",
-    "Paul",
-    "Laura",
-    "Mathieu",
-    "Clara",
-    "Romain",
-    "Émilie",
-    "Kevin",
-    "Pauline",
-    "Alexandre",
-    "Marie",
-    "Olivier",
-    "Sophie",
-    "Emily",
-    "James",
-    "Priya",
-    "Ryan",
-    "Olivia",
-    "Daniel",
-    "Megan",
-    "Noah",
-    "Ava",
-    "Ethan",
-]
-LAST_NAMES = [
-    "Martin",
-    "Bernard",
-    "Dubois",
-    "Thomas",
-    "Robert",
-    "Richard",
-    "Petit",
-    "Durand",
-    "Leroy",
-    "Moreau",
-    "Simon",
-    "Laurent",
-    "Lefebvre",
-    "Michel",
-    "Garcia",
-    "David",
-    "Bertrand",
-    "Roux",
-    "Vincent",
-    "Fournier",
-    "Morel",
-    "Girard",
-    "André",
-    "Mercier",
-    "Blanc",
-    "Guerin",
-    "Boyer",
-    "Tremblay",
-    "Gagnon",
-    "Roy",
-    "Côté",
-    "Bouchard",
-    "Smith",
-    "Johnson",
-    "Brown",
-    "Wilson",
-    "Taylor",
-]
-COMPANY_KINDS_FR = (
-    "Cabinet", "Boulangerie", "Transports", "Pharmacie", "Atelier", "Imprimerie", "Garage",
-    "Clinique", "Agence", "Menuiserie", "Laboratoire", "Étude notariale", "Hôtel", "Librairie",
-)  # fmt: skip
-COMPANY_KINDS_EN = ("Consulting", "Logistics", "Dental", "Studio", "Foods", "Legal", "Realty")
-APPS = (
-    "Sage 100", "Cegid", "Outlook", "Teams", "SharePoint", "Excel", "EBP Compta", "Silae",
-    "AutoCAD", "Chrome", "OneDrive", "Adobe Acrobat", "QuickBooks", "Salesforce",
-)  # fmt: skip
-KBS = tuple(f"KB50{n}" for n in range(31000, 31400, 7))
-ERRORS = ("0x80070005", "0x8007045D", "0x800F0922", "0xC004F074", "0x80004005", "0x80072EE2")
-
-# Subjects per category and language; {host}, {app}, {person}, {kb} are filled in.
-SUBJECTS = {
-    "materiel": (
-        ("Écran noir au démarrage du poste {host}", "Le disque de {host} fait un bruit anormal"),
-        ("Black screen at startup on {host}", "Disk failure warning on {host}"),
-    ),
-    "logiciels": (
-        ("Lenteurs sur {app} depuis ce matin", "Installation de {app} pour {person}"),
-        ("{app} is very slow since this morning", "Please install {app} for {person}"),
-    ),
-    "messagerie": (
-        ("Boîte aux lettres pleine pour {person}", "Les courriels n'arrivent plus dans Outlook"),
-        ("Mailbox full for {person}", "E-mails stuck in the Outbox"),
-    ),
-    "reseau-vpn": (
-        ("VPN déconnecté régulièrement", "Wi-Fi instable en salle de réunion"),
-        ("VPN keeps dropping", "Unstable Wi-Fi in the meeting room"),
-    ),
-    "comptes-acces": (
-        ("Mot de passe expiré pour {person}", "Accès refusé au dossier partagé sur {host}"),
-        ("Password expired for {person}", "Access denied to the shared folder on {host}"),
-    ),
-    "impression": (
-        ("Imprimante {host} hors ligne", "Bourrage papier récurrent sur {host}"),
-        ("Printer {host} offline", "Recurring paper jam on {host}"),
-    ),
-    "sauvegarde": (
-        ("Sauvegarde en échec sur {host}", "Restauration d'un fichier supprimé sur {host}"),
-        ("Backup failed on {host}", "Restore a deleted file from {host}"),
-    ),
-    "securite": (
-        ("Alerte antivirus sur {host}", "Courriel suspect reçu par {person}"),
-        ("Antivirus alert on {host}", "Phishing e-mail received by {person}"),
-    ),
-    "cloud": (
-        ("Synchronisation OneDrive bloquée", "Licence Microsoft 365 à ajouter pour {person}"),
-        ("OneDrive sync stuck", "Add a Microsoft 365 licence for {person}"),
-    ),
-    "demande": (
-        ("Arrivée de {person} lundi : préparer le poste", "Déplacement du poste de {person}"),
-        ("New starter {person} on Monday: set up a laptop", "Move {person}'s desk"),
-    ),
-    "projet": (
-        ("Migration de {host} vers Windows Server 2022", "Renouvellement du pare-feu"),
-        ("Migrate {host} to Windows Server 2022", "Firewall renewal project"),
-    ),
-    "surveillance": (
-        ("[Surveillance] {host} : service injoignable", "[Surveillance] {host} : disque C: à 95 %"),
-        ("[Monitoring] {host}: service unreachable", "[Monitoring] {host}: disk C: at 95%"),
-    ),
-}
-DESCRIPTIONS = (
-    (
-        "Bonjour, depuis ce matin {person} n'arrive plus à travailler sur {host}. "
-        "Le message d'erreur {error} s'affiche. Pouvez-vous regarder rapidement ? Merci.",
-        "Bonjour, nous constatons le problème sur plusieurs postes du service comptabilité. "
-        "Cela concerne {app} et le serveur {host}. Cordialement.",
-        "Alerte automatique : la sonde a détecté une anomalie sur {host} "
-        "(délai de réponse dépassé, code {error}).",
-    ),
-    (
-        "Hi, since this morning {person} cannot work on {host}. The error {error} shows up. "
-        "Could you have a look quickly? Thanks.",
-        "Hello, several people in accounting are affected. It involves {app} and the server "
-        "{host}. Regards.",
-        "Automatic alert: the probe detected a problem on {host} (timeout, code {error}).",
-    ),
-)
-REPLIES = (
-    (
-        "Bonjour, nous prenons votre demande en charge. Je me connecte à distance sur {host}.",
-        "Bonjour, j'ai redémarré le service sur {host} ; pouvez-vous confirmer que tout "
-        "fonctionne ?",
-        "Bonjour, le correctif {kb} est en cours de déploiement, redémarrage prévu ce soir.",
-    ),
-    (
-        "Hello, we are on it. I am connecting remotely to {host}.",
-        "Hello, I restarted the service on {host}; can you confirm everything works now?",
-        "Hello, update {kb} is being deployed; a restart is planned tonight.",
-    ),
-)
-ASK_INFO = (
-    ("Pourriez-vous nous indiquer à quelle heure le problème est apparu et sur quel poste ?",),
-    ("Could you tell us when the problem started and on which computer?",),
-)
-CLIENT_ANSWERS = (
-    ("Bonjour, cela a commencé vers 9 h sur {host}, merci.", "C'est sur le poste de {person}."),
-    ("Hi, it started around 9am on {host}, thanks.", "It is on {person}'s computer."),
-)
-SOLUTIONS = (
-    (
-        "Le problème est résolu : espace disque libéré sur {host} et {kb} installé.",
-        "Résolu : le profil de {person} a été recréé, {app} fonctionne de nouveau.",
-        "Le service a été relancé et la sauvegarde de {host} s'est terminée sans erreur.",
-    ),
-    (
-        "Fixed: freed disk space on {host} and installed {kb}.",
-        "Resolved: {person}'s profile was recreated and {app} works again.",
-        "The service was restarted and the backup of {host} completed without errors.",
-    ),
-)
-NOTES = (
-    "Journal des événements de {host} : ID 7031, le service Spooler s'arrête en boucle.",
-    "Vérifié la console Veeam : job en échec, erreur {error}. Relance manuelle.",
-    "RAID dégradé sur {host}, SMART OK sur les autres disques. Commande du disque lancée.",
-    "Checked DNS and DHCP leases on {host}; nothing wrong. Escalating to network team.",
-    "Exchange Online message trace shows the mail was quarantined; released it.",
-    "Quota OneDrive atteint ; licence E3 demandée au client, en attente de validation.",
-)
-TIME_NOTES = ("Diagnostic à distance", "Intervention sur site", "Remote troubleshooting", "")
-
-
-def _fill(template: str, words: dict[str, str]) -> str:
-    return template.format(**words) if "{" in template else template
-
-
-# --- the business-minute model ------------------------------------------------------------
-
-
-class MinuteCalendar:
-    """A business calendar as a table over the minutes of the generated range: ``cum[i]`` is
-    the number of business minutes in [0, i). Instants are minute indices from ``base``."""
-
-    def __init__(self, cum: list[int]):
-        self.cum = cum
-
-    def between(self, a: int, b: int) -> int:
-        return self.cum[b] - self.cum[a]
-
-    def add(self, a: int, minutes: int) -> int:
-        """The first instant at which ``minutes`` business minutes have passed since ``a``."""
-        if minutes <= 0:
-            return a
-        i = bisect_left(self.cum, self.cum[a] + minutes, lo=a)
-        return min(i, len(self.cum) - 1)
-
-
-def _minute_calendar(calendar: BusinessCalendar, base: dt.datetime, minutes: int) -> MinuteCalendar:
-    tz = ZoneInfo(calendar.time_zone)
-    windows: dict[int, list[tuple[dt.time, dt.time | None]]] = {}
-    for w in calendar.windows.all():
-        end = None if w.end == dt.time(0) else w.end  # 00:00: midnight at the end of the day
-        windows.setdefault(w.weekday, []).append((w.start, end))
-    closed: set[dt.date] = set()
-    recurring: set[tuple[int, int]] = set()
-    for h in calendar.holidays.all():
-        if h.closed_from is not None:
-            continue  # partial closures: ignored by this simplified model
-        if h.recurring:
-            recurring.add((h.date.month, h.date.day))
-        else:
-            day = h.date
-            while day <= (h.end_date or h.date):
-                closed.add(day)
-                day += dt.timedelta(days=1)
-    mask = bytearray(minutes)
-    base_ts = base.timestamp()
-    day = base.astimezone(tz).date() - dt.timedelta(days=1)
-    last = (base + dt.timedelta(minutes=minutes)).astimezone(tz).date()
-    while day <= last:
-        if day not in closed and (day.month, day.day) not in recurring:
-            for start, end in windows.get(day.weekday(), ()):
-                s = dt.datetime.combine(day, start, tzinfo=tz)
-                e = (
-                    dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-                    if end is None
-                    else dt.datetime.combine(day, end, tzinfo=tz)
-                )
-                i = max(0, int((s.timestamp() - base_ts) // 60))
-                j = min(minutes, int((e.timestamp() - base_ts) // 60))
-                if j > i:
-                    mask[i:j] = b"\x01" * (j - i)
-        day += dt.timedelta(days=1)
-    return MinuteCalendar(list(accumulate(mask, initial=0)))
-
-
-# --- reference rows -----------------------------------------------------------------------
-
-
-def _reference_rows(today: dt.date, years: list[int]) -> dict:
-    """Calendars, policies, queues and categories of the load, fetched or created by name."""
-    paris, created = BusinessCalendar.objects.get_or_create(
-        name="Load - Paris", defaults={"time_zone": PARIS}
-    )
-    if created:
-        BusinessHours.objects.bulk_create(
-            BusinessHours(calendar=paris, weekday=d, start=s, end=e)
-            for d in range(5)
-            for s, e in ((dt.time(9), dt.time(12, 30)), (dt.time(13, 30), dt.time(18)))
-        )
-    have = set(paris.holidays.values_list("date", flat=True))
-    Holiday.objects.bulk_create(
-        Holiday(calendar=paris, date=day, name=name)
-        for year in years
-        for day, name in french_public_holidays(year)
-        if day not in have
-    )
-    montreal, created = BusinessCalendar.objects.get_or_create(
-        name="Load - Montréal", defaults={"time_zone": MONTREAL}
-    )
-    if created:
-        BusinessHours.objects.bulk_create(
-            BusinessHours(calendar=montreal, weekday=d, start=dt.time(8, 30), end=dt.time(17))
-            for d in range(5)
-        )
-        Holiday.objects.bulk_create(
-            Holiday(calendar=montreal, date=dt.date(today.year, m, d), name=n, recurring=True)
-            for m, d, n in QUEBEC_HOLIDAYS
-        )
-    always, created = BusinessCalendar.objects.get_or_create(
-        name="Load - 24x7", defaults={"time_zone": PARIS}
-    )
-    if created:
-        BusinessHours.objects.bulk_create(
-            BusinessHours(calendar=always, weekday=d, start=dt.time(0), end=dt.time(0))
-            for d in range(7)
-        )
-    policies = {}
-    for key, name, targets, warning in (
-        ("standard", "Load - Standard", STANDARD_TARGETS, 75),
-        ("premium", "Load - Premium 24x7 P1", PREMIUM_TARGETS, 70),
-    ):
-        policy, created = SLAPolicy.objects.get_or_create(
-            name=name,
-            defaults={"pause_statuses": ["waiting_on_customer"], "warning_percent": warning},
-        )
-        if created:
-            SLATarget.objects.bulk_create(
-                SLATarget(
-                    policy=policy, priority=prio, first_response_minutes=fr,
-                    resolution_minutes=res, next_response_minutes=fr * 2,
-                    calendar=always if key == "premium" and prio == "P1" else None,
-                )
-                for prio, (fr, res) in targets.items()
-            )  # fmt: skip
-        policies[key] = policy
-    queues = {
-        slug: Queue.objects.get_or_create(slug=slug, defaults={"name": name, "email": email})[0]
-        for slug, name, email, _ in QUEUES
-    }
-    categories = {
-        slug: Category.objects.get_or_create(
-            slug=slug, defaults={"name": name, "client_visible": visible}
-        )[0]
-        for slug, name, visible in CATEGORIES
-    }
-    return {
-        "calendars": {PARIS: paris, MONTREAL: montreal, "24x7": always},
-        "policies": policies,
-        "queues": queues,
-        "categories": categories,
-    }
-
-
-# --- writing rows -------------------------------------------------------------------------
-
-TICKET_COLS = (
-    "id", "number", "client_id", "contact_id", "asset_id", "contract_id", "sla_snapshot_id",
-    "queue_id", "category_id", "subject", "description", "status", "impact", "urgency",
-    "priority", "assignee_id", "source", "created_by_id", "created_at", "updated_at",
-    "first_responded_at", "resolved_at", "closed_at", "sla_rank", "sla_due_at",
-)  # fmt: skip
-TICKET_TYPES = (
-    "i", "i", "i", "i", "i", "i", "i", "i", "i", "s", "s", "s", "i", "i",
-    "s", "i", "s", "i", "t", "t", "t", "t", "t", "i", "t",
-)  # fmt: skip
-EVENT_COLS = (
-    "ticket_id", "client_id", "kind", "actor", "author_id", "author_contact_id", "public",
-    "automated", "body", "data", "created_at",
-)  # fmt: skip
-EVENT_TYPES = ("i", "i", "s", "s", "i", "i", "b", "b", "s", "j", "t")
-TIMER_COLS = (
-    "client_id", "ticket_id", "kind", "cycle", "priority", "target_minutes", "state",
-    "started_at", "elapsed_seconds", "computed_at", "due_at", "warning_at", "critical_at",
-    "breached", "breach_at", "stopped_at", "outcome", "alerted_level",
-)  # fmt: skip
-TIMER_TYPES = (
-    "i", "i", "s", "i", "s", "i", "s", "t", "f", "t", "t", "t", "t", "b", "t", "t", "s", "i",
-)  # fmt: skip
-TIME_COLS = (
-    "id", "client_id", "ticket_id", "technician_id", "minutes", "billable", "work_date",
-    "note", "created_at",
-)  # fmt: skip
-TIME_TYPES = ("i", "i", "i", "i", "i", "b", "s", "s", "t")
-
-TABLES = {
-    "tickets": (Ticket, TICKET_COLS, TICKET_TYPES),
-    "events": (TicketEvent, EVENT_COLS, EVENT_TYPES),
-    "timers": (SlaTimer, TIMER_COLS, TIMER_TYPES),
-    "time_entries": (TimeEntry, TIME_COLS, TIME_TYPES),
-}
-
-
-def _escape(value: str) -> str:
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
-class _Sink:
-    """Rows per table, flushed in batches: COPY on PostgreSQL (in a writer thread, so that
-    the database parses one batch while Python builds the next), bulk_create elsewhere."""
-
-    def __init__(self, base: dt.datetime):
-        self.base = base
-        self.base_ts = int(base.timestamp())
-        self.copy = connection.vendor == "postgresql"
-        self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
-        self.counts = dict.fromkeys(TABLES, 0)
-        self._ts_text: dict[int, str] = {}
-        self._error: BaseException | None = None
-        if self.copy:
-            self._raw = connection.cursor().cursor  # the driver's cursor: copy_expert
-            self._queue: queue.Queue = queue.Queue(maxsize=3)
-            self._thread = threading.Thread(target=self._write, daemon=True)
-            self._thread.start()
-
-    def instant(self, minute: int | None) -> dt.datetime | None:
-        if minute is None:
-            return None
-        return self.base + dt.timedelta(minutes=minute)
-
-    def _ts(self, minute: int) -> str:
-        text = self._ts_text.get(minute)
-        if text is None:
-            text = dt.datetime.fromtimestamp(self.base_ts + minute * 60, dt.UTC).isoformat(" ")
-            self._ts_text[minute] = text
-        return text
-
-    def add(self, table: str, row: tuple) -> None:
-        self.rows[table].append(row)
-
-    def flush(self) -> None:
-        for table, rows in self.rows.items():
-            if not rows:
-                continue
-            model, cols, types = TABLES[table]
-            self.counts[table] += len(rows)
-            if self.copy:
-                self._queue.put((model._meta.db_table, cols, self._copy_text(rows, types)))
-                if self._error is not None:
-                    raise self._error
-            else:
-                self._bulk_create(model, cols, types, rows)
-            rows.clear()  # in place: the generator holds the lists' append methods
-
-    def _copy_text(self, rows: list[tuple], types: tuple[str, ...]) -> io.StringIO:
-        ts, esc = self._ts, _escape
-        convert = []
-        for kind in types:
-            if kind == "i":
-                convert.append(lambda v: "\\N" if v is None else str(v))
-            elif kind == "s":
-                convert.append(lambda v: "\\N" if v is None else esc(v))
-            elif kind == "t":
-                convert.append(lambda v: "\\N" if v is None else ts(v))
-            elif kind == "b":
-                convert.append(lambda v: "t" if v else "f")
-            elif kind == "f":
-                convert.append(lambda v: repr(float(v)))
-            else:  # "j": already serialised JSON
-                convert.append(esc)
-        pairs = list(enumerate(convert))
-        lines = ["\t".join([c(row[i]) for i, c in pairs]) for row in rows]
-        return io.StringIO("\n".join(lines) + "\n")
-
-    def _write(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is not None:
-                continue
-            table, cols, buffer = item
-            try:
-                self._raw.copy_expert(f"COPY {table} ({', '.join(cols)}) FROM STDIN", buffer)
-            except BaseException as error:  # reported by the next flush or by close
-                self._error = error
-
-    def _bulk_create(self, model, cols, types, rows) -> None:
-        objects = []
-        for row in rows:
-            values = {}
-            for col, kind, value in zip(cols, types, row, strict=True):
-                if kind == "t":
-                    value = self.instant(value)
-                elif kind == "j":
-                    value = json.loads(value)
-                values[col] = value
-            objects.append(model(**values))
-        model.objects.bulk_create(objects, batch_size=500)
-
-    def close(self) -> None:
-        self.flush()
-        if self.copy:
-            self._queue.put(None)
-            self._thread.join()
-            if self._error is not None:
-                raise self._error
-
-
-def _reserve_ids(model, count: int) -> int:
-    """The first of ``count`` consecutive primary keys nobody else will be given."""
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-            (sequence,) = cursor.fetchone()
-            cursor.execute(
-                "SELECT setval(%s, GREATEST(nextval(%s), (SELECT COALESCE(MAX(id), 0) + 1 "
-                f"FROM {table})) + %s - 1)",
-                [sequence, sequence, count],
-            )
-            (last,) = cursor.fetchone()
-            return last - count + 1
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
-        return cursor.fetchone()[0] + 1
-
-
 # --- the simulation -----------------------------------------------------------------------
 
-INF = 1 << 40
 STATUS_JSON: dict[tuple, str] = {}
 
 
@@ -624,64 +128,6 @@ class _ClientInfo:
     policy: str
     contacts: list[tuple[int, str]]  # (pk, "First Last")
     assets: list[tuple[int, str]]  # (pk, hostname)
-
-
-def _timer(
-    cal: MinuteCalendar,
-    *,
-    t0: int,
-    target: int,
-    warn: int,
-    crit: int,
-    now: int,
-    stop: int,
-    pause: tuple[int, int] | None,
-) -> dict:
-    """One timer at ``now``: started at t0, stopped at ``stop`` (INF if not), paused over
-    ``pause`` (business minutes there do not count)."""
-    end = min(now, stop)
-    pw = pr = None
-    if pause is not None and pause[0] < end:
-        pw, pr = pause
-    before = cal.between(t0, pw) if pw is not None else None
-
-    def reach(minutes: int) -> int | None:
-        if before is None or minutes <= before:
-            return cal.add(t0, minutes)
-        if pr >= INF or pr > end:  # still paused (or stopped while paused): not reached
-            return None
-        return cal.add(pr, minutes - before)
-
-    if before is None:
-        elapsed = cal.between(t0, end)
-    elif pr <= end:
-        elapsed = before + cal.between(pr, end)
-    else:
-        elapsed = before
-    due = reach(target)
-    if due is None and stop <= now:
-        due = cal.add(stop, target - elapsed)  # the deadline in force at the stop
-    warning = reach(-(-target * warn // 100))
-    critical = reach(-(-target * crit // 100))
-    if stop <= now:
-        state = "stopped"
-        breached = due is not None and due < stop
-    elif pw is not None and pr > now:
-        state = "paused"
-        breached = due is not None and due <= pw
-    else:
-        state = "running"
-        breached = due is not None and due <= now
-    limit = min(now, stop)
-    level = 3 if breached else (
-        2 if critical is not None and critical <= limit
-        else 1 if warning is not None and warning <= limit else 0
-    )  # fmt: skip
-    return {
-        "state": state, "elapsed": elapsed * 60, "due": due, "warning": warning,
-        "critical": critical, "breached": breached, "breach": due if breached else None,
-        "stopped": stop if stop <= now else None, "level": level,
-    }  # fmt: skip
 
 
 class _Generator:
@@ -1073,14 +519,6 @@ class _Generator:
                 rate = (k + 1) / (time.monotonic() - started)
                 self.log(f"  {k + 1:,} tickets ({rate:,.0f}/s), {sink.counts['events']:,} events")
         sink.flush()
-
-
-ASSET_KINDS = (
-    (Asset.Kind.SERVER, "srv-db"), (Asset.Kind.SERVER, "srv-app"), (Asset.Kind.SERVER, "srv-fs"),
-    (Asset.Kind.SERVER, "srv-ad"), (Asset.Kind.WORKSTATION, "pc"), (Asset.Kind.WORKSTATION, "pc"),
-    (Asset.Kind.LAPTOP, "lt"), (Asset.Kind.LAPTOP, "lt"), (Asset.Kind.NETWORK_DEVICE, "fw"),
-    (Asset.Kind.NETWORK_DEVICE, "sw"), (Asset.Kind.PRINTER, "imp"),
-)  # fmt: skip
 
 
 # --- entry points -------------------------------------------------------------------------
